@@ -1,0 +1,167 @@
+"""One typed settings object for every process of the assistant.
+
+Every value comes from an environment variable (documented in the README table).
+Defaults describe the *embedded* mode: SQLite, in-memory lock store and the local
+sandbox standing in for Wappbíz. Secrets that have no safe default are generated
+once per machine for the sandbox and refused outright when a real provider is
+configured, so a production deploy can never run on a placeholder secret.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional
+
+from pydantic import BaseSettings, Field, validator
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+#: Base URL of Meta's Cloud API; Wappbíz mirrors it, so a real deploy points here or at the BSP.
+SANDBOX_MARKER = "127.0.0.1"
+
+
+def _default_state_dir() -> Path:
+    return PROJECT_ROOT / "var"
+
+
+class Settings(BaseSettings):
+    """Configuration read from the environment (prefix-free names, see README)."""
+
+    # --- processes and network -------------------------------------------------
+    bind_host: str = Field("127.0.0.1", env="BIND_HOST")
+    rasa_port: int = Field(5005, env="RASA_PORT")
+    action_port: int = Field(5055, env="ACTION_PORT")
+    sandbox_port: int = Field(5080, env="SANDBOX_PORT")
+    public_base_url: Optional[str] = Field(None, env="PUBLIC_BASE_URL")
+
+    # --- storage ---------------------------------------------------------------
+    state_dir: Path = Field(default_factory=_default_state_dir, env="STATE_DIR")
+    database_url: Optional[str] = Field(None, env="DATABASE_URL")
+    tracker_store_url: Optional[str] = Field(None, env="TRACKER_STORE_URL")
+    redis_url: Optional[str] = Field(None, env="REDIS_URL")
+
+    # --- Rasa ------------------------------------------------------------------
+    rasa_api_token: Optional[str] = Field(None, env="RASA_API_TOKEN")
+    admin_token: Optional[str] = Field(None, env="ADMIN_TOKEN")
+    model_cache_dir: Path = Field(
+        Path.home() / ".cache" / "fashionistas" / "models", env="MODEL_CACHE_DIR"
+    )
+
+    # --- Wappbíz (WhatsApp Cloud API compatible) -------------------------------
+    wappbiz_base_url: Optional[str] = Field(None, env="WAPPBIZ_BASE_URL")
+    wappbiz_api_version: str = Field("v21.0", env="WAPPBIZ_API_VERSION")
+    wappbiz_access_token: Optional[str] = Field(None, env="WAPPBIZ_ACCESS_TOKEN")
+    wappbiz_app_secret: Optional[str] = Field(None, env="WAPPBIZ_APP_SECRET")
+    wappbiz_verify_token: Optional[str] = Field(None, env="WAPPBIZ_VERIFY_TOKEN")
+    wappbiz_phone_number_id: str = Field("106540352242922", env="WAPPBIZ_PHONE_NUMBER_ID")
+    wappbiz_waba_id: str = Field("102290129340398", env="WAPPBIZ_WABA_ID")
+    wappbiz_display_number: str = Field("573145550100", env="WAPPBIZ_DISPLAY_NUMBER")
+    wappbiz_timeout_s: float = Field(10.0, env="WAPPBIZ_TIMEOUT_S")
+    wappbiz_max_attempts: int = Field(5, env="WAPPBIZ_MAX_ATTEMPTS")
+    wappbiz_backoff_base_s: float = Field(0.5, env="WAPPBIZ_BACKOFF_BASE_S")
+    wappbiz_mark_read: bool = Field(True, env="WAPPBIZ_MARK_READ")
+
+    # --- behaviour -------------------------------------------------------------
+    webhook_max_body_bytes: int = Field(1_048_576, env="WEBHOOK_MAX_BODY_BYTES")
+    default_language: str = Field("es", env="DEFAULT_LANGUAGE")
+    log_level: str = Field("INFO", env="LOG_LEVEL")
+    log_format: str = Field("console", env="LOG_FORMAT")
+
+    class Config:
+        env_file = None
+        case_sensitive = False
+
+    @validator("default_language")
+    def _language_supported(cls, value: str) -> str:  # noqa: N805 - pydantic API
+        if value not in ("es", "en"):
+            raise ValueError("DEFAULT_LANGUAGE must be 'es' or 'en'")
+        return value
+
+    @validator("log_format")
+    def _log_format_known(cls, value: str) -> str:  # noqa: N805 - pydantic API
+        if value not in ("console", "json"):
+            raise ValueError("LOG_FORMAT must be 'console' or 'json'")
+        return value
+
+    # --- derived values --------------------------------------------------------
+    @property
+    def sandbox_url(self) -> str:
+        return f"http://{self._loopback(self.bind_host)}:{self.sandbox_port}"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{self._loopback(self.bind_host)}:{self.rasa_port}"
+
+    @property
+    def action_url(self) -> str:
+        return f"http://{self._loopback(self.bind_host)}:{self.action_port}"
+
+    @property
+    def uses_wappbiz_sandbox(self) -> bool:
+        """True when no real Wappbíz endpoint is configured: the emulator stands in."""
+        return not self.wappbiz_base_url
+
+    @property
+    def wappbiz_graph_url(self) -> str:
+        """Base of the Graph-style API, version included (e.g. ``…/v21.0``)."""
+        base = self.wappbiz_base_url or f"{self.sandbox_url}/graph"
+        return f"{base.rstrip('/')}/{self.wappbiz_api_version}"
+
+    @property
+    def resolved_database_url(self) -> str:
+        """Async SQLAlchemy URL of the application database."""
+        url = self.database_url or f"sqlite+aiosqlite:///{self.state_dir / 'fashionistas.db'}"
+        if url.startswith("postgresql://") or url.startswith("postgres://"):
+            url = "postgresql+asyncpg://" + url.split("://", 1)[1]
+        elif url.startswith("sqlite:///"):
+            url = "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
+        return url
+
+    @staticmethod
+    def _loopback(host: str) -> str:
+        return "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+
+    def secret(self, name: str) -> str:
+        """Return a secret, generating a per-machine sandbox value when none is set.
+
+        With a real provider configured a missing secret is a configuration error:
+        we fail fast instead of running with a guessable placeholder.
+        """
+        value = getattr(self, name)
+        if value:
+            if value in {"changeme", "secret", "xxx", "placeholder"}:
+                raise RuntimeError(f"{name.upper()} is a placeholder; set a real secret")
+            return value
+        if name.startswith("wappbiz_") and not self.uses_wappbiz_sandbox:
+            raise RuntimeError(
+                f"{name.upper()} must be set when WAPPBIZ_BASE_URL points at a real provider"
+            )
+        return _sandbox_secret(self.state_dir, name)
+
+
+def _sandbox_secret(state_dir: Path, name: str) -> str:
+    """A random secret kept in the state dir so every local process agrees on it."""
+    path = state_dir / "secrets" / name
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(24)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(value)
+    try:
+        # First writer wins (link fails if the file exists), so processes agree.
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path.read_text().strip()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
