@@ -16,7 +16,8 @@ from typing import Any
 _PHONE = re.compile(r"(?<![\w.])(\+?\d{2,4})\d{4,9}(\d{3})(?!\d)")
 _SECRET_KV = re.compile(
     r"(?i)((?:token|secret|password|authorization|signature|apikey|api_key)[\"']?\s*[:=]\s*[\"']?)"
-    r"(Bearer\s+)?[^\s\"'&,}]+"
+    # A backslash ends the value too: in JSON output it escapes the closing quote.
+    r"(Bearer\s+)?[^\s\"'&,}\\]+"
 )
 _BEARER = re.compile(r"(?i)Bearer\s+[A-Za-z0-9._~+/=-]+")
 
@@ -28,7 +29,9 @@ def mask_phone(phone: str | None) -> str:
     digits = str(phone)
     if len(digits) <= 6:
         return "*" * len(digits)
-    return digits[:4] + "*" * (len(digits) - 7) + digits[-3:]
+    # Short numbers keep less on each side so at least three digits stay hidden.
+    head, tail = (4, 3) if len(digits) >= 10 else (2, 2)
+    return digits[:head] + "*" * (len(digits) - head - tail) + digits[-tail:]
 
 
 def redact(text: str) -> str:
@@ -56,10 +59,12 @@ class JsonFormatter(logging.Formatter):
             + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": redact(record.getMessage()),
         }
         for key, value in getattr(record, "fields", {}).items():
-            payload[key] = value
+            # Strings are redacted before escaping (a "\n" escape would hide a number
+            # from the phone pattern); the whole line is redacted again for key=value.
+            payload[key] = redact(value) if isinstance(value, str) else value
         if record.exc_info:
             payload["exc"] = redact(self.formatException(record.exc_info))
         return redact(json.dumps(payload, ensure_ascii=False, default=str))

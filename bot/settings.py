@@ -13,7 +13,6 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional
 
 from pydantic import BaseSettings, Field, validator
 
@@ -35,27 +34,27 @@ class Settings(BaseSettings):
     rasa_port: int = Field(5005, env="RASA_PORT")
     action_port: int = Field(5055, env="ACTION_PORT")
     sandbox_port: int = Field(5080, env="SANDBOX_PORT")
-    public_base_url: Optional[str] = Field(None, env="PUBLIC_BASE_URL")
+    public_base_url: str | None = Field(None, env="PUBLIC_BASE_URL")
 
     # --- storage ---------------------------------------------------------------
     state_dir: Path = Field(default_factory=_default_state_dir, env="STATE_DIR")
-    database_url: Optional[str] = Field(None, env="DATABASE_URL")
-    tracker_store_url: Optional[str] = Field(None, env="TRACKER_STORE_URL")
-    redis_url: Optional[str] = Field(None, env="REDIS_URL")
+    database_url: str | None = Field(None, env="DATABASE_URL")
+    tracker_store_url: str | None = Field(None, env="TRACKER_STORE_URL")
+    redis_url: str | None = Field(None, env="REDIS_URL")
 
     # --- Rasa ------------------------------------------------------------------
-    rasa_api_token: Optional[str] = Field(None, env="RASA_API_TOKEN")
-    admin_token: Optional[str] = Field(None, env="ADMIN_TOKEN")
+    rasa_api_token: str | None = Field(None, env="RASA_API_TOKEN")
+    admin_token: str | None = Field(None, env="ADMIN_TOKEN")
     model_cache_dir: Path = Field(
         Path.home() / ".cache" / "fashionistas" / "models", env="MODEL_CACHE_DIR"
     )
 
     # --- Wappbíz (WhatsApp Cloud API compatible) -------------------------------
-    wappbiz_base_url: Optional[str] = Field(None, env="WAPPBIZ_BASE_URL")
+    wappbiz_base_url: str | None = Field(None, env="WAPPBIZ_BASE_URL")
     wappbiz_api_version: str = Field("v21.0", env="WAPPBIZ_API_VERSION")
-    wappbiz_access_token: Optional[str] = Field(None, env="WAPPBIZ_ACCESS_TOKEN")
-    wappbiz_app_secret: Optional[str] = Field(None, env="WAPPBIZ_APP_SECRET")
-    wappbiz_verify_token: Optional[str] = Field(None, env="WAPPBIZ_VERIFY_TOKEN")
+    wappbiz_access_token: str | None = Field(None, env="WAPPBIZ_ACCESS_TOKEN")
+    wappbiz_app_secret: str | None = Field(None, env="WAPPBIZ_APP_SECRET")
+    wappbiz_verify_token: str | None = Field(None, env="WAPPBIZ_VERIFY_TOKEN")
     wappbiz_phone_number_id: str = Field("106540352242922", env="WAPPBIZ_PHONE_NUMBER_ID")
     wappbiz_waba_id: str = Field("102290129340398", env="WAPPBIZ_WABA_ID")
     wappbiz_display_number: str = Field("573145550100", env="WAPPBIZ_DISPLAY_NUMBER")
@@ -116,13 +115,13 @@ class Settings(BaseSettings):
         url = self.database_url or f"sqlite+aiosqlite:///{self.state_dir / 'fashionistas.db'}"
         if url.startswith("postgresql://") or url.startswith("postgres://"):
             url = "postgresql+asyncpg://" + url.split("://", 1)[1]
-        elif url.startswith("sqlite:///"):
-            url = "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
+        elif url.startswith("sqlite://"):  # also bare ``sqlite://`` (in memory)
+            url = "sqlite+aiosqlite://" + url[len("sqlite://") :]
         return url
 
     @staticmethod
     def _loopback(host: str) -> str:
-        return "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+        return "127.0.0.1" if host in ("0.0.0.0", "", "::") else host  # noqa: S104
 
     def secret(self, name: str) -> str:
         """Return a secret, generating a per-machine sandbox value when none is set.
@@ -132,7 +131,7 @@ class Settings(BaseSettings):
         """
         value = getattr(self, name)
         if value:
-            if value in {"changeme", "secret", "xxx", "placeholder"}:
+            if value.strip().lower() in _PLACEHOLDERS:
                 raise RuntimeError(f"{name.upper()} is a placeholder; set a real secret")
             return value
         if name.startswith("wappbiz_") and not self.uses_wappbiz_sandbox:
@@ -142,6 +141,9 @@ class Settings(BaseSettings):
         return _sandbox_secret(self.state_dir, name)
 
 
+_PLACEHOLDERS = frozenset({"changeme", "change-me", "change_me", "secret", "xxx", "placeholder"})
+
+
 def _sandbox_secret(state_dir: Path, name: str) -> str:
     """A random secret kept in the state dir so every local process agrees on it."""
     path = state_dir / "secrets" / name
@@ -149,8 +151,13 @@ def _sandbox_secret(state_dir: Path, name: str) -> str:
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
     value = secrets.token_urlsafe(24)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(value)
+    # One temporary file per writer: a shared name let a second writer replace (or
+    # remove) the first one's file between its write and its link, so processes
+    # starting together crashed or disagreed. Owner-only, since it is a secret.
+    tmp = path.with_name(f".{name}.{os.getpid()}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value)
     try:
         # First writer wins (link fails if the file exists), so processes agree.
         os.link(tmp, path)

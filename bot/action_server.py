@@ -1,0 +1,49 @@
+"""The action server: rasa-sdk's app plus the project's own routes.
+
+We build the app ourselves (instead of ``rasa run actions``) to bind to
+``BIND_HOST`` rather than 0.0.0.0, add the admin API and open the application
+database once per process.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk.endpoint import create_app
+
+from bot.http.admin import admin_blueprint
+from bot.logging import configure
+from bot.settings import Settings, get_settings
+from bot.storage.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def build_app(settings: Settings) -> Any:
+    app = create_app("actions", cors_origins=[])
+    store = Store.from_settings(settings)
+
+    @app.listener("before_server_start")
+    async def _open(app: Any, loop: Any) -> None:
+        await store.start()
+        app.ctx.store = store
+
+    @app.listener("after_server_stop")
+    async def _close(app: Any, loop: Any) -> None:
+        await store.close()
+
+    app.blueprint(admin_blueprint(lambda request: request.app.ctx.store, settings.secret("admin_token")))
+    return app
+
+
+def main() -> None:
+    settings = get_settings()
+    configure("actions", settings.log_level, settings.log_format)
+    app = build_app(settings)
+    log.info("action server on http://%s:%s", settings.bind_host, settings.action_port)
+    app.run(settings.bind_host, settings.action_port, workers=1, access_log=False, motd=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""HTTP routes the action server serves besides Rasa's ``/webhook`` (admin API, triggers)."""

@@ -1,0 +1,400 @@
+"""Rasa input and output channel for Wappbíz, a WhatsApp Cloud API compatible provider.
+
+Register in ``credentials.yml`` as ``connectors.wappbiz.WappbizInput``. Routes under
+``/webhooks/wappbiz/``: ``GET /`` health, ``GET /webhook`` verification handshake,
+``POST /webhook`` notifications.
+
+Why it looks the way it does (see ``../shared/contracts/rasa36.md``):
+- Rasa's webhook routes are never token-protected, so the ``X-Hub-Signature-256``
+  check on the raw body is the only gate; it runs before parsing, in constant time.
+- Rasa does not de-duplicate: the same wamid twice would give two replies. The
+  inbox table's unique key on the wamid makes each message processed once, also
+  across restarts, and doubles as the durable record written *before* the 200.
+- WhatsApp wants a fast acknowledgement, so NLU runs in the background, serially
+  per conversation (``bot.inbox``); unfinished messages are replayed at start-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from bot.storage.store import Store
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.clients.wappbiz import WappbizClient
+from bot.errors import ProviderError, ReEngagementRequired
+from bot.inbox import KeyedSerialExecutor
+from bot.language import detect_language
+from bot.logging import event, mask_phone
+from bot.settings import Settings, get_settings
+from bot.whatsapp import outbound, signature
+from bot.whatsapp.inbound import InboundMessage, InvalidWebhook, parse_message, parse_webhook
+
+log = logging.getLogger(__name__)
+
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+INBOX_RETENTION = timedelta(days=8)  # WhatsApp re-delivers for up to 7 days
+
+
+class ChannelRuntime:
+    """What the channel needs at run time; built without I/O, started with the server."""
+
+    def __init__(
+        self, settings: Settings, *, app_secret: str, verify_token: str, access_token: str
+    ) -> None:
+        self.settings = settings
+        self.app_secret = app_secret
+        self.verify_token = verify_token
+        self.access_token = access_token
+        self.store: Store | None = None
+        self.client: WappbizClient | None = None
+        self.executor: KeyedSerialExecutor[InboundMessage] | None = None
+        self.on_new_message: OnNewMessage | None = None
+        self._background: set[asyncio.Task[Any]] = set()
+
+    async def start(self, on_new_message: OnNewMessage) -> None:
+        if self.store is not None:
+            return
+        self.on_new_message = on_new_message
+        self.store = Store.from_settings(self.settings)
+        await self.store.start()
+        self.client = WappbizClient(
+            graph_url=self.settings.wappbiz_graph_url,
+            access_token=self.access_token,
+            phone_number_id=self.settings.wappbiz_phone_number_id,
+            timeout_s=self.settings.wappbiz_timeout_s,
+            max_attempts=self.settings.wappbiz_max_attempts,
+            backoff_base_s=self.settings.wappbiz_backoff_base_s,
+        )
+        self.executor = KeyedSerialExecutor(self._process)
+        replay = await self.store.pending_inbound()
+        for record in replay:
+            payload = record.payload or {}
+            try:
+                message = parse_message(
+                    payload["message"],
+                    profile_name=payload.get("profile_name"),
+                    phone_number_id=payload.get("phone_number_id"),
+                )
+            except (KeyError, InvalidWebhook):
+                await self.store.mark_inbound(record.wamid, "failed", "unparseable on replay")
+                continue
+            self.executor.submit(message.wa_id, message)
+        if replay:
+            event(log, "wappbiz.replay", count=len(replay))
+        self.spawn(self.store.purge_inbound(INBOX_RETENTION))
+
+    async def stop(self) -> None:
+        if self.executor is not None:
+            await self.executor.drain(timeout=10)
+        await asyncio.gather(*self._background, return_exceptions=True)
+        if self.client is not None:
+            await self.client.aclose()
+        if self.store is not None:
+            await self.store.close()
+        self.store = None
+
+    def spawn(self, coro: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # --- background processing -------------------------------------------------
+    async def _process(self, message: InboundMessage) -> None:
+        assert self.store is not None and self.on_new_message is not None
+        contact = await self.store.upsert_contact(
+            message.wa_id,
+            profile_name=message.profile_name,
+            touch_inbound_at=message.timestamp or datetime.now(timezone.utc),
+        )
+        language = contact.language
+        if message.user_text and contact.language_source != "explicit":
+            current = None if contact.language_source == "default" else contact.language
+            detected = detect_language(message.user_text, current)
+            if detected != contact.language or contact.language_source == "default":
+                await self.store.set_language(message.wa_id, detected, "detected")
+            language = detected
+        if self.settings.wappbiz_mark_read:
+            self.spawn(self._mark_read(message.wamid))
+        metadata = {**message.metadata, "language": language, "role": contact.role}
+        user_message = UserMessage(
+            text=message.text,
+            output_channel=WappbizOutput(self, reply_to=message.wamid),
+            sender_id=message.wa_id,
+            input_channel=WappbizInput.name(),
+            message_id=message.wamid,
+            metadata=metadata,
+        )
+        try:
+            await self.on_new_message(user_message)
+        except Exception as exc:
+            await self.store.mark_inbound(message.wamid, "failed", f"{type(exc).__name__}: {exc}")
+            event(
+                log,
+                "wappbiz.process_failed",
+                logging.ERROR,
+                wamid=message.wamid,
+                to=mask_phone(message.wa_id),
+                error=type(exc).__name__,
+            )
+            return
+        await self.store.mark_inbound(message.wamid, "done")
+
+    async def _mark_read(self, wamid: str) -> None:
+        assert self.client is not None
+        try:
+            await self.client.mark_read(wamid, typing=True)
+        except ProviderError as exc:
+            event(log, "wappbiz.mark_read_failed", logging.WARNING, code=exc.code)
+
+    # --- sending ------------------------------------------------------------------
+    async def send(self, body: dict[str, Any], reply_to: str | None = None) -> str | None:
+        """Persist, then send one Cloud API body; the row keeps the outcome either way."""
+        if self.store is None or self.client is None:
+            raise RuntimeError("the Wappbíz channel has not started")
+        to = str(body["to"])
+        outbound_id = await self.store.create_outbound(
+            wa_id=to, msg_type=str(body.get("type")), payload=body, reply_to_wamid=reply_to
+        )
+        try:
+            result = await self.client.send(body)
+        except ReEngagementRequired as exc:
+            await self.store.outbound_result(
+                outbound_id, status="window_closed", error_code=exc.code, error_detail=exc.details
+            )
+            event(
+                log,
+                "wappbiz.window_closed",
+                logging.WARNING,
+                to=mask_phone(to),
+                outbound=outbound_id,
+            )
+            return None
+        except ProviderError as exc:
+            await self.store.outbound_result(
+                outbound_id, status="failed", error_code=exc.code, error_detail=str(exc)[:500]
+            )
+            event(
+                log,
+                "wappbiz.send_failed",
+                logging.ERROR,
+                to=mask_phone(to),
+                outbound=outbound_id,
+                code=exc.code,
+                http=exc.http_status,
+            )
+            return None
+        await self.store.outbound_result(
+            outbound_id, status="accepted", wamid=result.wamid, attempts=result.attempts
+        )
+        event(
+            log,
+            "wappbiz.sent",
+            logging.DEBUG,
+            to=mask_phone(to),
+            type=body.get("type"),
+            attempts=result.attempts,
+        )
+        return result.wamid
+
+
+class WappbizOutput(OutputChannel):
+    """Turns Rasa responses into WhatsApp messages; one instance per inbound message."""
+
+    def __init__(self, runtime: ChannelRuntime, reply_to: str | None = None) -> None:
+        self.runtime = runtime
+        self.reply_to = reply_to
+
+    @classmethod
+    def name(cls) -> str:
+        return WappbizInput.name()
+
+    async def _send_all(self, bodies: list[dict[str, Any]]) -> None:
+        for body in bodies:
+            await self.runtime.send(body, reply_to=self.reply_to)
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await self._send_all(outbound.text_bodies(recipient_id, text))
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        await self._send_all(outbound.button_bodies(recipient_id, text, buttons))
+
+    async def send_quick_replies(
+        self, recipient_id: str, text: str, quick_replies: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        await self.send_text_with_buttons(recipient_id, text, quick_replies)
+
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        await self._send_all([outbound.media_body(recipient_id, "image", link=image)])
+
+    async def send_attachment(self, recipient_id: str, attachment: Any, **kwargs: Any) -> None:
+        if isinstance(attachment, dict):
+            payload = {"type": attachment.get("type", "document"), **attachment}
+            await self._send_all(outbound.custom_bodies(recipient_id, payload))
+        else:
+            await self._send_all(
+                [outbound.media_body(recipient_id, "document", link=str(attachment))]
+            )
+
+    async def send_elements(self, recipient_id: str, elements: Any, **kwargs: Any) -> None:
+        lines = [f"*{e.get('title', '')}*\n{e.get('subtitle', '')}".strip() for e in elements]
+        await self.send_text_message(recipient_id, "\n\n".join(lines))
+
+    async def send_custom_json(
+        self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
+    ) -> None:
+        await self._send_all(outbound.custom_bodies(recipient_id, json_message))
+
+
+class WappbizInput(InputChannel):
+    """Webhook endpoint for Wappbíz notifications (messages and statuses)."""
+
+    def __init__(self, runtime: ChannelRuntime) -> None:
+        self.runtime = runtime
+
+    @classmethod
+    def name(cls) -> str:
+        return "wappbiz"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> WappbizInput:
+        """Secrets come from the environment (Settings); credentials.yml may override them."""
+        settings = get_settings()
+        creds = credentials or {}
+
+        def pick(key: str) -> str:
+            value = creds.get(key)
+            return str(value) if value else settings.secret(f"wappbiz_{key}")
+
+        return cls(
+            ChannelRuntime(
+                settings,
+                app_secret=pick("app_secret"),
+                verify_token=pick("verify_token"),
+                access_token=pick("access_token"),
+            )
+        )
+
+    def get_output_channel(self) -> OutputChannel | None:
+        """Used by ``trigger_intent``: cheap, no I/O (the runtime started with the server)."""
+        return WappbizOutput(self.runtime)
+
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        runtime = self.runtime
+        settings = runtime.settings
+        bp = Blueprint(f"{self.name()}_webhook", __name__)
+
+        @bp.listener("after_server_start")
+        async def _start(app: Any, loop: Any) -> None:
+            await runtime.start(on_new_message)
+
+        @bp.listener("before_server_stop")
+        async def _stop(app: Any, loop: Any) -> None:
+            await runtime.stop()
+
+        @bp.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok", "started": runtime.store is not None})
+
+        @bp.route("/webhook", methods=["GET"])
+        async def verify(request: Request) -> HTTPResponse:
+            mode = request.args.get("hub.mode")
+            token = request.args.get("hub.verify_token") or ""
+            challenge = request.args.get("hub.challenge") or ""
+            if mode == "subscribe" and hmac.compare_digest(
+                token.encode(), runtime.verify_token.encode()
+            ):
+                return response.text(challenge)
+            event(log, "wappbiz.verify_refused", logging.WARNING, mode=mode)
+            return response.json({"error": "verification failed"}, status=403)
+
+        @bp.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            body = request.body or b""
+            if len(body) > settings.webhook_max_body_bytes:
+                event(log, "wappbiz.refused", logging.WARNING, reason="too_large", size=len(body))
+                return response.json({"error": "body too large"}, status=413)
+            content_type = (request.headers.get("content-type") or "").split(";")[0].strip()
+            if content_type != "application/json":
+                event(log, "wappbiz.refused", logging.WARNING, reason="content_type")
+                return response.json({"error": "content type must be application/json"}, status=415)
+            header = request.headers.get("x-hub-signature-256")
+            if not header:
+                event(log, "wappbiz.refused", logging.WARNING, reason="signature_missing")
+                return response.json({"error": "missing X-Hub-Signature-256"}, status=401)
+            if not signature.verify(body, header, runtime.app_secret):
+                event(
+                    log,
+                    "wappbiz.refused",
+                    logging.WARNING,
+                    reason="signature_mismatch",
+                    size=len(body),
+                )
+                return response.json({"error": "invalid signature"}, status=403)
+            try:
+                batch = parse_webhook(json.loads(body))
+            except (ValueError, InvalidWebhook) as exc:
+                reason = str(exc) if isinstance(exc, InvalidWebhook) else "malformed JSON"
+                event(log, "wappbiz.refused", logging.WARNING, reason="invalid", detail=reason)
+                return response.json({"error": f"invalid notification: {reason}"}, status=400)
+            if runtime.store is None or runtime.executor is None:
+                return response.json({"error": "starting up, retry"}, status=503)
+            accepted = duplicates = 0
+            for message in batch.messages:
+                is_new = await runtime.store.record_inbound(
+                    wamid=message.wamid,
+                    wa_id=message.wa_id,
+                    msg_type=message.msg_type,
+                    text=message.user_text,
+                    payload=message.stored_payload(),
+                    wa_timestamp=message.timestamp,
+                )
+                if not is_new:
+                    duplicates += 1
+                    continue
+                accepted += 1
+                if message.silent:
+                    runtime.spawn(runtime.store.mark_inbound(message.wamid, "skipped"))
+                    continue
+                runtime.executor.submit(message.wa_id, message)
+            for status in batch.statuses:
+                await runtime.store.record_status(
+                    wamid=status.wamid,
+                    status=status.status,
+                    recipient_id=status.recipient_id,
+                    wa_timestamp=status.timestamp,
+                    errors=status.errors,
+                    conversation=status.conversation,
+                    pricing=status.pricing,
+                )
+            for error in batch.errors:
+                event(
+                    log,
+                    "wappbiz.system_error",
+                    logging.WARNING,
+                    code=error.get("code"),
+                    title=error.get("title"),
+                )
+            if duplicates:
+                event(log, "wappbiz.duplicates", duplicates=duplicates)
+            return response.json(
+                {
+                    "status": "ok",
+                    "accepted": accepted,
+                    "duplicates": duplicates,
+                    "statuses": len(batch.statuses),
+                }
+            )
+
+        return bp
