@@ -33,7 +33,9 @@ def build_app(settings: Settings) -> Any:
     async def _close(app: Any, loop: Any) -> None:
         await store.close()
 
-    app.blueprint(admin_blueprint(lambda request: request.app.ctx.store, settings.secret("admin_token")))
+    app.blueprint(
+        admin_blueprint(lambda request: request.app.ctx.store, settings.secret("admin_token"))
+    )
     return app
 
 

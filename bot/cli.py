@@ -50,7 +50,8 @@ def simplify(message: dict[str, Any]) -> dict[str, Any]:
             action = json.loads(action)
         if interactive.get("type") == "button":
             out["buttons"] = [
-                {"id": b["reply"]["id"], "title": b["reply"]["title"]} for b in action.get("buttons", [])
+                {"id": b["reply"]["id"], "title": b["reply"]["title"]}
+                for b in action.get("buttons", [])
             ]
         elif interactive.get("type") == "list":
             out["rows"] = [
@@ -109,7 +110,9 @@ class SandboxSession:
         payload = {"from": self.wa_id, **message}
         if self.name:
             payload["name"] = self.name
-        response = self.http.post(f"{self.base}/sandbox/api/inbound", params={"sync": 1}, json=payload)
+        response = self.http.post(
+            f"{self.base}/sandbox/api/inbound", params={"sync": 1}, json=payload
+        )
         response.raise_for_status()
         result = response.json()
         status = result.get("webhook_status")
@@ -123,7 +126,9 @@ class SandboxSession:
         deadline = time.monotonic() + first_timeout
         while True:
             wait = quiet if collected else max(0.1, deadline - time.monotonic())
-            data = self.http.get(self._messages_url(), params={"after": self.last_seq, "wait": wait}).json()
+            data = self.http.get(
+                self._messages_url(), params={"after": self.last_seq, "wait": wait}
+            ).json()
             new = [m for m in data.get("messages", []) if m.get("direction") == "out"]
             self.last_seq = max(self.last_seq, int(data.get("last_seq") or self.last_seq))
             for message in new:
@@ -157,8 +162,10 @@ def cmd_say(args: argparse.Namespace) -> int:
 def cmd_chat(args: argparse.Namespace) -> int:
     session = SandboxSession(get_settings(), normalise_wa_id(args.sender), args.name)
     session.check_running()
-    print("Escribe un mensaje (Ctrl-D para salir). Un número elige el botón de la última respuesta.",
-          file=sys.stderr)
+    print(
+        "Escribe un mensaje (Ctrl-D para salir). Un número elige el botón de la última respuesta.",
+        file=sys.stderr,
+    )
     buttons: list[dict[str, Any]] = []
     for line in sys.stdin:
         text = line.strip()
@@ -209,14 +216,17 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"  Web chat:       {settings.sandbox_url}/" if stack.with_sandbox else "",
             f"  Rasa channel:   {settings.rasa_url}/webhooks/wappbiz/webhook",
             f"  Action server:  {settings.action_url}/health",
-            "  Try:            .venv/bin/python -m bot say --from 573001234567 \"hola\"",
+            '  Try:            .venv/bin/python -m bot say --from 573001234567 "hola"',
             "  Stop:           Ctrl-C",
             "",
         ]
         print("\n".join(line for line in banner if line is not None), flush=True)
         failed = stack.wait_any()
-        print(f"{failed.name} exited ({failed.popen.returncode if failed.popen else '?'}); "
-              "stopping the rest", file=sys.stderr)
+        print(
+            f"{failed.name} exited ({failed.popen.returncode if failed.popen else '?'}); "
+            "stopping the rest",
+            file=sys.stderr,
+        )
         return 1
     except KeyboardInterrupt:
         return 0
@@ -254,8 +264,12 @@ def build_parser() -> argparse.ArgumentParser:
         ("chat", cmd_chat, "talk to the bot interactively in the terminal"),
     ):
         p = sub.add_parser(name, help=helptext)
-        p.add_argument("--from", dest="sender", default="573001234567",
-                       help="the user's phone (default 573001234567)")
+        p.add_argument(
+            "--from",
+            dest="sender",
+            default="573001234567",
+            help="the user's phone (default 573001234567)",
+        )
         p.add_argument("--name", default=None, help="WhatsApp profile name")
         p.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for a reply")
         if name == "say":

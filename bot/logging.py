@@ -59,7 +59,7 @@ class JsonFormatter(logging.Formatter):
             + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
-            "msg": redact(record.getMessage()),
+            "msg": getattr(record, "action", None) or redact(record.getMessage()),
         }
         for key, value in getattr(record, "fields", {}).items():
             # Strings are redacted before escaping (a "\n" escape would hide a number
@@ -75,11 +75,7 @@ class ConsoleFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)-5s " + process + " %(name)s: %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
-        text = super().format(record)
-        fields = getattr(record, "fields", None)
-        if fields:
-            text += " " + " ".join(f"{k}={v}" for k, v in fields.items())
-        return redact(text)
+        return redact(super().format(record))
 
 
 def configure(process: str, level: str = "INFO", fmt: str = "console") -> None:
@@ -99,5 +95,19 @@ def configure(process: str, level: str = "INFO", fmt: str = "console") -> None:
 
 
 def event(logger: logging.Logger, action: str, level: int = logging.INFO, **fields: Any) -> None:
-    """Log one outcome with an action key and structured fields (masked on output)."""
-    logger.log(level, action, extra={"fields": fields})
+    """Log one outcome with an action key and structured fields (masked on output).
+
+    The fields are also written into the message, so they show under any formatter
+    (Rasa configures its own in the rasa server); the JSON formatter keeps them apart.
+    """
+    text = " ".join([action, *(f"{k}={v}" for k, v in fields.items())])
+    logger.log(level, text, extra={"fields": fields, "action": action})
+
+
+def protect_foreign_handlers() -> None:
+    """Add redaction to handlers someone else installed (Rasa's), and quiet noisy loggers."""
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())
+    for noisy in ("httpx", "httpcore", "aiosqlite"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -129,12 +129,21 @@ class Stack:
             Process(
                 "rasa",
                 [
-                    rasa, "run", "--enable-api",
-                    "--auth-token", settings.secret("rasa_api_token"),
-                    "-i", settings.bind_host, "-p", str(settings.rasa_port),
-                    "--credentials", "credentials.yml",
-                    "--endpoints", str(write_endpoints(settings)),
-                    "-m", str(model),
+                    rasa,
+                    "run",
+                    "--enable-api",
+                    "--auth-token",
+                    settings.secret("rasa_api_token"),
+                    "-i",
+                    settings.bind_host,
+                    "-p",
+                    str(settings.rasa_port),
+                    "--credentials",
+                    "credentials.yml",
+                    "--endpoints",
+                    str(write_endpoints(settings)),
+                    "-m",
+                    str(model),
                 ],
                 f"{settings.rasa_url}/webhooks/wappbiz/",
                 ready=lambda r: r.status_code == 200 and r.json().get("started") is True,
@@ -148,13 +157,19 @@ class Stack:
             stdout: int | IO[bytes] = subprocess.PIPE
             if self.log_dir is not None:
                 self.log_dir.mkdir(parents=True, exist_ok=True)
-                stdout = open(self.log_dir / f"{proc.name}.log", "ab")  # noqa: SIM115
+                stdout = open(self.log_dir / f"{proc.name}.log", "ab")
             proc.popen = subprocess.Popen(  # noqa: S603 - argv built above
-                proc.argv, cwd=PROJECT_ROOT, env=self.env, stdout=stdout,
-                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                proc.argv,
+                cwd=PROJECT_ROOT,
+                env=self.env,
+                stdout=stdout,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
             )
             if self.log_dir is None:
-                pump = threading.Thread(target=_pump, args=(proc.name, proc.popen.stdout), daemon=True)
+                pump = threading.Thread(
+                    target=_pump, args=(proc.name, proc.popen.stdout), daemon=True
+                )
                 pump.start()
                 self._pumps.append(pump)
         deadline = time.monotonic() + timeout
@@ -165,8 +180,10 @@ class Stack:
                     assert proc.popen is not None
                     if proc.popen.poll() is not None:
                         self.stop()
-                        raise RuntimeError(f"{proc.name} exited with {proc.popen.returncode} "
-                                           f"during start-up{self._log_hint(proc)}")
+                        raise RuntimeError(
+                            f"{proc.name} exited with {proc.popen.returncode} "
+                            f"during start-up{self._log_hint(proc)}"
+                        )
                     try:
                         if proc.ready(http.get(proc.health_url)):
                             pending.remove(proc)

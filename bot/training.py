@@ -31,7 +31,9 @@ def _input_files(root: Path) -> list[Path]:
         if path.is_file():
             files.append(path)
         elif path.is_dir():
-            files.extend(p for p in path.rglob("*") if p.is_file() and p.suffix in (".yml", ".yaml", ".txt"))
+            files.extend(
+                p for p in path.rglob("*") if p.is_file() and p.suffix in (".yml", ".yaml", ".txt")
+            )
     return sorted(files)
 
 
@@ -78,9 +80,24 @@ def _train(root: Path, cached: Path, fp: str) -> None:
     started = time.monotonic()
     with tempfile.TemporaryDirectory(dir=cached.parent) as out:
         subprocess.run(  # noqa: S603 - fixed argv, our own venv's rasa
-            [str(rasa), "train", "--config", "config.yml", "--domain", _domain(root),
-             "--data", "data", "--out", out, "--fixed-model-name", fp, "--quiet"],
-            cwd=root, env=env, check=True,
+            [
+                str(rasa),
+                "train",
+                "--config",
+                "config.yml",
+                "--domain",
+                _domain(root),
+                "--data",
+                "data",
+                "--out",
+                out,
+                "--fixed-model-name",
+                fp,
+                "--quiet",
+            ],
+            cwd=root,
+            env=env,
+            check=True,
         )
         produced = Path(out) / f"{fp}.tar.gz"
         os.replace(produced, cached)

@@ -24,7 +24,6 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from bot.storage.store import Store
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -32,12 +31,20 @@ from sanic.response import HTTPResponse
 
 from bot.clients.wappbiz import WappbizClient
 from bot.errors import ProviderError, ReEngagementRequired
+from bot.i18n import t
 from bot.inbox import KeyedSerialExecutor
 from bot.language import detect_language
-from bot.logging import event, mask_phone
+from bot.logging import event, mask_phone, protect_foreign_handlers
 from bot.settings import Settings, get_settings
+from bot.storage.store import Store
 from bot.whatsapp import outbound, signature
-from bot.whatsapp.inbound import InboundMessage, InvalidWebhook, parse_message, parse_webhook
+from bot.whatsapp.inbound import (
+    INTENT_UNSUPPORTED,
+    InboundMessage,
+    InvalidWebhook,
+    parse_message,
+    parse_webhook,
+)
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +72,7 @@ class ChannelRuntime:
         if self.store is not None:
             return
         self.on_new_message = on_new_message
+        protect_foreign_handlers()
         self.store = Store.from_settings(self.settings)
         await self.store.start()
         self.client = WappbizClient(
@@ -125,6 +133,13 @@ class ChannelRuntime:
             language = detected
         if self.settings.wappbiz_mark_read:
             self.spawn(self._mark_read(message.wamid))
+        if message.text == INTENT_UNSUPPORTED:
+            # Nothing for the dialogue to act on (a poll, an order...): answer politely here.
+            reply = t(language, "channel.unsupported")
+            for body in outbound.text_bodies(message.wa_id, reply):
+                await self.send(body, reply_to=message.wamid)
+            await self.store.mark_inbound(message.wamid, "done")
+            return
         metadata = {**message.metadata, "language": language, "role": contact.role}
         user_message = UserMessage(
             text=message.text,
@@ -217,6 +232,16 @@ class WappbizOutput(OutputChannel):
     @classmethod
     def name(cls) -> str:
         return WappbizInput.name()
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        """A custom payload (list, location...) replaces the text that comes with it.
+
+        Actions put a plain-text version of a list in ``text`` for channels without
+        lists; on WhatsApp the person would read it twice, so only the rich message goes.
+        """
+        if message.get("custom"):
+            message = {k: v for k, v in message.items() if k not in ("text", "buttons")}
+        await super().send_response(recipient_id, message)
 
     async def _send_all(self, bodies: list[dict[str, Any]]) -> None:
         for body in bodies:
@@ -351,15 +376,22 @@ class WappbizInput(InputChannel):
             if runtime.store is None or runtime.executor is None:
                 return response.json({"error": "starting up, retry"}, status=503)
             accepted = duplicates = 0
+            rejected = 0
             for message in batch.messages:
-                is_new = await runtime.store.record_inbound(
-                    wamid=message.wamid,
-                    wa_id=message.wa_id,
-                    msg_type=message.msg_type,
-                    text=message.user_text,
-                    payload=message.stored_payload(),
-                    wa_timestamp=message.timestamp,
-                )
+                try:
+                    is_new = await runtime.store.record_inbound(
+                        wamid=message.wamid,
+                        wa_id=message.wa_id,
+                        msg_type=message.msg_type,
+                        text=message.user_text,
+                        payload=message.stored_payload(),
+                        wa_timestamp=message.timestamp,
+                    )
+                except ValueError as exc:
+                    # e.g. a sender without a phone-number wa_id: keep the rest of the batch.
+                    rejected += 1
+                    event(log, "wappbiz.message_rejected", logging.WARNING, reason=str(exc)[:120])
+                    continue
                 if not is_new:
                     duplicates += 1
                     continue
@@ -394,6 +426,7 @@ class WappbizInput(InputChannel):
                     "accepted": accepted,
                     "duplicates": duplicates,
                     "statuses": len(batch.statuses),
+                    **({"rejected": rejected} if rejected else {}),
                 }
             )
 

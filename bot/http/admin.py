@@ -62,8 +62,11 @@ def admin_blueprint(store_of: Any, token: str) -> Blueprint:
             return response.json({"error": f"role must be one of {', '.join(ROLES)}"}, status=400)
         if language is not None and language not in LANGUAGES:
             return response.json({"error": "language must be 'es' or 'en'"}, status=400)
-        contact = await store.set_role(wa_id, role or "attendee", body.get("profile_name")) \
-            if role else await store.upsert_contact(wa_id, profile_name=body.get("profile_name"))
+        contact = (
+            await store.set_role(wa_id, role or "attendee", body.get("profile_name"))
+            if role
+            else await store.upsert_contact(wa_id, profile_name=body.get("profile_name"))
+        )
         if language:
             await store.set_language(wa_id, language, "explicit")
             contact = await store.get_contact(wa_id)

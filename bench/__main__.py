@@ -1,0 +1,298 @@
+"""``make bench``: figures of the inbound path, printed as ``name=value`` lines.
+
+Starts the real stack (rasa server, action server, Wappbíz sandbox) on free ports
+with a private state dir, then measures:
+
+- webhook acknowledgement latency under load (signed webhooks posted directly to
+  the channel at a fixed rate; a realistic mix of message and status webhooks,
+  and messages only);
+- end-to-end turn latency (webhook posted -> reply accepted by the emulator) beside
+  a raw Rasa turn (``Agent.handle_text`` on the same model, same action server);
+- webhooks lost or processed twice (each message id must get exactly one reply
+  set, including deliberately duplicated deliveries);
+- resident memory of each process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+from bot.storage.store import Store
+from bot.whatsapp.signature import sign
+from tests.support.stack import RunningStack, start_stack
+
+TEXTS_ES = ["hola", "hola parce", "buenas", "gracias", "chao", "eres un bot?", "qué más pues"]
+TEXTS_EN = ["hi", "hello there", "thanks a lot", "bye", "are you a bot?"]
+
+
+def emit(name: str, value: float | int) -> None:
+    print(f"{name}={round(value, 2) if isinstance(value, float) else value}", flush=True)
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def envelope(messages: list[dict] | None = None, statuses: list[dict] | None = None) -> dict:
+    value: dict[str, Any] = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "573145550100", "phone_number_id": "106540352242922"},
+    }
+    if messages:
+        value["contacts"] = [{"profile": {"name": "Bench"}, "wa_id": messages[0]["from"]}]
+        value["messages"] = messages
+    if statuses:
+        value["statuses"] = statuses
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": value}]}],
+    }
+
+
+def message(wa_id: str, text: str, wamid: str | None = None) -> dict:
+    return {
+        "from": wa_id,
+        "id": wamid or f"wamid.bench{uuid.uuid4().hex}",
+        "timestamp": str(int(time.time())),
+        "type": "text",
+        "text": {"body": text},
+    }
+
+
+def status(wamid: str, state: str) -> dict:
+    return {
+        "id": wamid,
+        "status": state,
+        "timestamp": str(int(time.time())),
+        "recipient_id": "573000000000",
+    }
+
+
+class Poster:
+    def __init__(self, running: RunningStack) -> None:
+        self.url = running.webhook_url
+        self.secret = running.settings.secret("wappbiz_app_secret")
+        self.http = httpx.AsyncClient(timeout=10, limits=httpx.Limits(max_connections=64))
+
+    async def post(self, payload: dict) -> tuple[float, int]:
+        body = json.dumps(payload, ensure_ascii=True).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": sign(body, self.secret),
+        }
+        started = time.perf_counter()
+        response = await self.http.post(self.url, content=body, headers=headers)
+        return (time.perf_counter() - started) * 1000, response.status_code
+
+
+async def ack_load(
+    poster: Poster, rate: float, seconds: float, message_share: float, senders: int
+) -> tuple[list[float], int]:
+    """Post at a fixed rate (open loop: the schedule does not wait for answers)."""
+    latencies: list[float] = []
+    errors = 0
+    total = int(rate * seconds)
+    tasks = []
+    start = time.perf_counter()
+    every = max(1, round(1 / message_share)) if message_share > 0 else 0
+
+    async def one(i: int) -> None:
+        nonlocal errors
+        if every and i % every == 0:
+            wa_id = f"57300{(i // every) % senders:07d}"
+            payload = envelope([message(wa_id, TEXTS_ES[i % len(TEXTS_ES)])])
+        else:
+            payload = envelope(statuses=[status(f"wamid.ack{uuid.uuid4().hex}", "delivered")])
+        ms, code = await poster.post(payload)
+        latencies.append(ms)
+        if code != 200:
+            errors += 1
+
+    for i in range(total):
+        target = start + i / rate
+        delay = target - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(i)))
+    await asyncio.gather(*tasks)
+    return latencies, errors
+
+
+async def wait_idle(running: RunningStack, store: Store, timeout: float = 300) -> None:
+    """Until the inbox has no pending rows (the backlog of the load phase is worked off)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not await store.pending_inbound(limit=1):
+            return
+        await asyncio.sleep(0.5)
+
+
+async def e2e_turns(running: RunningStack, poster: Poster, n: int) -> list[float]:
+    """Sequential turns; the reply is seen through the emulator's long-poll."""
+    results = []
+    async with httpx.AsyncClient(timeout=40) as http:
+        for i in range(n):
+            wa_id = f"5731{i % 50:08d}"
+            text = (TEXTS_ES + TEXTS_EN)[i % (len(TEXTS_ES) + len(TEXTS_EN))]
+            url = f"{running.sandbox_url}/sandbox/api/conversations/{wa_id}/messages"
+            last = (await http.get(url, params={"after": 0})).json().get("last_seq", 0)
+            started = time.perf_counter()
+            _, code = await poster.post(envelope([message(wa_id, text)]))
+            assert code == 200
+            while True:
+                data = (await http.get(url, params={"after": last, "wait": 20})).json()
+                last = data.get("last_seq", last)
+                if any(m["direction"] == "out" for m in data["messages"]):
+                    results.append((time.perf_counter() - started) * 1000)
+                    break
+            await asyncio.sleep(1.0)  # let the rest of the turn finish before the next
+    return results
+
+
+async def raw_rasa_turns(model: Path, action_url: str, n: int) -> list[float]:
+    from rasa.core.agent import Agent
+    from rasa.utils.endpoints import EndpointConfig
+
+    agent = Agent.load(str(model), action_endpoint=EndpointConfig(url=f"{action_url}/webhook"))
+    texts = TEXTS_ES + TEXTS_EN
+    for i in range(3):
+        await agent.handle_text(texts[i], sender_id=f"warm{i}")
+    results = []
+    for i in range(n):
+        started = time.perf_counter()
+        await agent.handle_text(texts[i % len(texts)], sender_id=f"raw{i % 50}")
+        results.append((time.perf_counter() - started) * 1000)
+    return results
+
+
+async def lost_and_doubled(
+    running: RunningStack, poster: Poster, store: Store, n: int
+) -> tuple[int, int]:
+    """n unique messages, every fifth delivered twice.
+
+    Rasa's tracker says how often each message id reached the dialogue: lost is a
+    message with no user event or no reply, doubled one with two user events.
+    """
+    sent: dict[str, str] = {}
+    for i in range(n):
+        wa_id = f"5732{i:08d}"
+        msg = message(wa_id, TEXTS_ES[i % len(TEXTS_ES)])
+        sent[msg["id"]] = wa_id
+        await poster.post(envelope([msg]))
+        if i % 5 == 0:
+            await poster.post(envelope([msg]))
+    await wait_idle(running, store)
+    await asyncio.sleep(2)
+    lost = doubled = 0
+    token = running.settings.secret("rasa_api_token")
+    async with httpx.AsyncClient(timeout=30) as http:
+        for wamid, wa_id in sent.items():
+            tracker = (
+                await http.get(
+                    f"{running.settings.rasa_url}/conversations/{wa_id}/tracker",
+                    params={"token": token},
+                )
+            ).json()
+            user_events = [
+                e
+                for e in tracker.get("events", [])
+                if e.get("event") == "user" and e.get("message_id") == wamid
+            ]
+            replies = [
+                r for r in await store.list_outbound(wa_id=wa_id) if r.reply_to_wamid == wamid
+            ]
+            if not user_events or not replies:
+                lost += 1
+            elif len(user_events) > 1:
+                doubled += 1
+    return lost, doubled
+
+
+def rss_mb(pids: dict[str, int]) -> dict[str, float]:
+    out = {}
+    for name, pid in pids.items():
+        try:
+            proc = psutil.Process(pid)
+            total = proc.memory_info().rss + sum(
+                c.memory_info().rss for c in proc.children(recursive=True)
+            )
+            out[name] = total / 1024 / 1024
+        except psutil.Error:
+            out[name] = float("nan")
+    return out
+
+
+async def main_async(running: RunningStack) -> None:
+    poster = Poster(running)
+    store = Store(running.settings.resolved_database_url)
+    await store.start()
+    try:
+        rate = float(os.environ.get("BENCH_RATE", "200"))
+        seconds = float(os.environ.get("BENCH_SECONDS", "10"))
+        # A realistic mix: per inbound message about three status webhooks (sent, delivered, read).
+        lat, errors = await ack_load(poster, rate, seconds, message_share=0.05, senders=100)
+        emit("ack_rate_per_s", rate)
+        emit("ack_webhooks", len(lat))
+        emit("ack_p50_ms", pct(lat, 50))
+        emit("ack_p99_ms", pct(lat, 99))
+        emit("ack_errors", errors)
+        await wait_idle(running, store)
+        lat2, errors2 = await ack_load(poster, rate, seconds / 2, message_share=1.0, senders=200)
+        emit("ack_messages_only_p50_ms", pct(lat2, 50))
+        emit("ack_messages_only_p99_ms", pct(lat2, 99))
+        emit("ack_messages_only_errors", errors2)
+        await wait_idle(running, store)
+
+        n = int(os.environ.get("BENCH_TURNS", "60"))
+        e2e = await e2e_turns(running, poster, n)
+        raw = await raw_rasa_turns(running.stack.model, running.settings.action_url, n)
+        emit("turn_e2e_p50_ms", pct(e2e, 50))
+        emit("turn_e2e_p95_ms", pct(e2e, 95))
+        emit("turn_raw_rasa_p50_ms", pct(raw, 50))
+        emit("turn_raw_rasa_p95_ms", pct(raw, 95))
+        emit("turn_p95_ratio", pct(e2e, 95) / pct(raw, 95))
+        emit("turn_p95_budget_ms", 1.5 * pct(raw, 95) + 30)
+
+        lost, doubled = await lost_and_doubled(
+            running, poster, store, int(os.environ.get("BENCH_UNIQUE", "100"))
+        )
+        emit("webhooks_lost", lost)
+        emit("webhooks_doubled", doubled)
+        for name, mb in rss_mb(running.stack.pids()).items():
+            emit(f"rss_{name}_mb", mb)
+        emit("rss_bench_raw_agent_mb", psutil.Process().memory_info().rss / 1024 / 1024)
+        emit("mean_turn_e2e_ms", statistics.fmean(e2e))
+    finally:
+        await poster.http.aclose()
+        await store.close()
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory(prefix="fashionistas-bench-") as tmp:
+        print(f"# starting the stack in {tmp} ...", file=sys.stderr, flush=True)
+        running = start_stack(Path(tmp), {"LOG_LEVEL": "WARNING"})
+        try:
+            asyncio.run(main_async(running))
+        finally:
+            running.stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

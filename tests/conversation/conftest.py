@@ -1,0 +1,76 @@
+"""Fixtures for the conversation tests: domains and rasa-sdk trackers built by hand."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from rasa_sdk import Tracker
+
+ROOT = Path(__file__).resolve().parents[2]
+
+#: Intents of the full catalog (INTENTS.md), to see how menus grow once they exist.
+FULL_CATALOG = (
+    "greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "help",
+    "human_handoff", "list_events", "event_info", "ask_directions", "ask_dress_code",
+    "buy_ticket", "ask_price", "payment_methods", "payment_status", "resend_ticket",
+    "request_refund", "check_schedule", "check_in_help", "give_feedback", "opt_out",
+    "opt_in", "delete_my_data", "change_language", "casting_apply", "casting_confirm",
+    "casting_decline", "share_portfolio", "payout_status", "sales_report",
+    "attendance_report", "report_issue",
+)  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def domain() -> dict[str, Any]:
+    """domain.yml as a dict, like the ``domain`` Rasa sends to the action server."""
+    return yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture()
+def full_domain(domain: dict[str, Any]) -> dict[str, Any]:
+    """The domain once the whole intent catalog exists (Rasa's as_dict intent format)."""
+    return {**domain, "intents": [{name: {"use_entities": True}} for name in FULL_CATALOG]}
+
+
+TrackerFactory = Callable[..., Tracker]
+
+
+@pytest.fixture()
+def make_tracker() -> TrackerFactory:
+    """Build a tracker whose latest message is ``text`` classified as ``intent``."""
+
+    def factory(
+        intent: str = "greet",
+        text: str = "hola",
+        *,
+        metadata: dict[str, Any] | None = None,
+        language: str | None = None,
+        history: list[dict[str, Any]] | None = None,
+    ) -> Tracker:
+        latest = {
+            "text": text,
+            "intent": {"name": intent, "confidence": 0.99},
+            "entities": [],
+            "metadata": metadata or {},
+        }
+        events = [
+            *(history or []),
+            {"event": "action", "name": "action_listen"},
+            {"event": "user", "text": text, "parse_data": latest, "metadata": metadata or {}},
+        ]
+        return Tracker(
+            sender_id="573001234567",
+            slots={"language": language},
+            latest_message=latest,
+            events=events,
+            paused=False,
+            followup_action=None,
+            active_loop={},
+            latest_action_name="action_listen",
+        )
+
+    return factory

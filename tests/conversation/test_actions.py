@@ -1,0 +1,254 @@
+"""The custom actions, run directly with rasa-sdk trackers and a CollectingDispatcher."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rasa_sdk import Action
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
+
+from actions.fallback import ActionDefaultFallback
+from actions.handoff import ActionBotChallenge, ActionHumanHandoff
+from actions.smalltalk import (
+    ActionAffirm,
+    ActionDeny,
+    ActionGoodbye,
+    ActionGreet,
+    ActionHelp,
+    ActionThank,
+)
+from bot import replies
+from bot.i18n import t
+
+ALL_ACTIONS = [
+    ActionGreet,
+    ActionGoodbye,
+    ActionThank,
+    ActionAffirm,
+    ActionDeny,
+    ActionHelp,
+    ActionBotChallenge,
+    ActionHumanHandoff,
+    ActionDefaultFallback,
+]
+
+
+async def run(action: Action, tracker: Any, domain: dict) -> tuple[list[dict], list[dict]]:
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, tracker, domain)
+    return dispatcher.messages, events
+
+
+def domain_action_names(domain: dict) -> set[str]:
+    names = set()
+    for entry in domain["actions"]:
+        names.update([entry] if isinstance(entry, str) else entry)
+    return names
+
+
+def domain_intents(domain: dict) -> set[str]:
+    return {i if isinstance(i, str) else next(iter(i)) for i in domain["intents"]}
+
+
+def assert_whatsapp_limits(message: dict, intents: set[str]) -> None:
+    """Buttons ≤ 3 with titles ≤ 20, lists ≤ 10 rows with titles ≤ 24, known payloads."""
+    buttons = message.get("buttons") or []
+    assert len(buttons) <= replies.MAX_BUTTONS
+    assert len({b["title"] for b in buttons}) == len(buttons)
+    for button in buttons:
+        assert 0 < len(button["title"]) <= replies.BUTTON_TITLE_MAX, button
+        assert button["payload"].startswith("/") and button["payload"][1:] in intents
+    custom = message.get("custom") or {}
+    if custom:
+        assert custom["type"] == "list"
+        assert len(custom["body"]) <= replies.BODY_MAX
+        assert len(custom["button"]) <= replies.LIST_BUTTON_MAX
+        rows = [row for section in custom["sections"] for row in section["rows"]]
+        assert 0 < len(rows) <= replies.MAX_ROWS
+        for section in custom["sections"]:
+            assert len(section["title"]) <= replies.SECTION_TITLE_MAX
+        for row in rows:
+            assert 0 < len(row["title"]) <= replies.ROW_TITLE_MAX, row
+            assert len(row.get("description", "")) <= replies.ROW_DESCRIPTION_MAX, row
+            assert row["id"].startswith("/") and row["id"][1:] in intents
+        assert message["text"], "a list needs a plain-text rendering"
+    if message.get("text"):
+        assert len(message["text"]) <= 4096
+
+
+def test_every_domain_action_is_implemented_once(domain: dict) -> None:
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    registered = set(executor.actions)
+    assert domain_action_names(domain) <= registered
+    assert {cls().name() for cls in ALL_ACTIONS} == domain_action_names(domain)
+
+
+@pytest.mark.parametrize("action_cls", ALL_ACTIONS)
+@pytest.mark.parametrize("lang", ["es", "en"])
+async def test_language_comes_from_the_message_metadata(
+    action_cls: type, lang: str, make_tracker: Any, domain: dict, full_domain: dict
+) -> None:
+    other = "en" if lang == "es" else "es"
+    tracker = make_tracker(metadata={"language": lang}, language=other)
+    for dom in (domain, full_domain):
+        messages, events = await run(action_cls(), tracker, dom)
+        assert messages, "every action answers"
+        assert SlotSet("language", lang) in events
+        intents = domain_intents(dom)
+        for message in messages:
+            assert_whatsapp_limits(message, intents)
+
+
+@pytest.mark.parametrize("action_cls", ALL_ACTIONS)
+async def test_slot_language_is_kept_without_metadata(
+    action_cls: type, make_tracker: Any, domain: dict
+) -> None:
+    messages, events = await run(action_cls(), make_tracker(language="en"), domain)
+    assert not [e for e in events if e.get("name") == "language"], "no change, no SlotSet"
+    assert messages
+
+
+async def test_spanish_by_default(make_tracker: Any, domain: dict) -> None:
+    messages, events = await run(ActionGoodbye(), make_tracker("goodbye", "chao"), domain)
+    assert messages[0]["text"] == t("es", "goodbye.text")
+    assert SlotSet("language", "es") in events
+
+
+@pytest.mark.parametrize(
+    ("action_cls", "key"),
+    [
+        (ActionGoodbye, "goodbye.text"),
+        (ActionThank, "thank.text"),
+        (ActionAffirm, "affirm.text"),
+        (ActionDeny, "deny.text"),
+        (ActionBotChallenge, "bot_challenge.text"),
+    ],
+)
+async def test_replies_come_from_the_copy(
+    action_cls: type, key: str, make_tracker: Any, domain: dict
+) -> None:
+    for lang in ("es", "en"):
+        messages, _ = await run(action_cls(), make_tracker(metadata={"language": lang}), domain)
+        assert messages[0]["text"] == t(lang, key)
+
+
+async def test_greet_first_contact_welcomes_with_the_name_and_options(
+    make_tracker: Any, domain: dict
+) -> None:
+    messages, _ = await run(ActionGreet(), make_tracker(), domain)
+    [message] = messages
+    assert message["text"] == t("es", "greet.welcome")
+    assert "Fashi" in message["text"]
+    payloads = [b["payload"] for b in message["buttons"]]
+    assert payloads == ["/help", "/human_handoff"]
+
+
+async def test_greet_again_is_shorter(make_tracker: Any, domain: dict) -> None:
+    history = [
+        {"event": "action", "name": "action_greet"},
+        {"event": "bot", "text": "¡Hola!"},
+    ]
+    messages, _ = await run(ActionGreet(), make_tracker(history=history), domain)
+    assert messages[0]["text"] == t("es", "greet.welcome_back")
+    assert messages[0]["buttons"]
+
+
+async def test_greet_menu_grows_with_the_catalog_but_keeps_3_buttons(
+    make_tracker: Any, full_domain: dict
+) -> None:
+    tracker = make_tracker(metadata={"language": "en"})
+    messages, _ = await run(ActionGreet(), tracker, full_domain)
+    buttons = messages[0]["buttons"]
+    assert [b["payload"] for b in buttons] == ["/list_events", "/buy_ticket", "/help"]
+    assert buttons[0]["title"] == t("en", "menu.list_events.title")
+
+
+async def test_greet_without_domain_still_offers_help_and_a_person(make_tracker: Any) -> None:
+    messages, _ = await run(ActionGreet(), make_tracker(), {})
+    assert [b["payload"] for b in messages[0]["buttons"]] == ["/help", "/human_handoff"]
+
+
+async def test_help_today_offers_only_what_exists(make_tracker: Any, domain: dict) -> None:
+    messages, _ = await run(ActionHelp(), make_tracker("help", "ayuda"), domain)
+    [message] = messages
+    assert message["text"] == t("es", "help.body")
+    assert not message["custom"]
+    assert [b["payload"] for b in message["buttons"]] == ["/human_handoff"]
+
+
+async def test_help_becomes_a_list_with_more_than_3_options(
+    make_tracker: Any, full_domain: dict
+) -> None:
+    tracker = make_tracker("help", "what can you do", metadata={"language": "en"})
+    messages, _ = await run(ActionHelp(), tracker, full_domain)
+    [message] = messages
+    custom = message["custom"]
+    assert custom["type"] == "list"
+    assert custom["body"] == t("en", "help.body")
+    assert custom["button"] == t("en", "help.list_button")
+    rows = custom["sections"][0]["rows"]
+    assert len(rows) > replies.MAX_BUTTONS
+    assert rows[-1]["id"] == "/human_handoff"
+    assert not message["buttons"]
+    # plain-text rendering for channels without lists
+    assert t("en", "help.body") in message["text"]
+    assert all(row["title"] in message["text"] for row in rows)
+
+
+async def test_bot_challenge_is_honest_and_offers_a_person(make_tracker: Any, domain: dict) -> None:
+    tracker = make_tracker("bot_challenge", "eres un robot?")
+    messages, _ = await run(ActionBotChallenge(), tracker, domain)
+    [message] = messages
+    assert "automático" in message["text"]
+    assert message["buttons"] == [
+        {"title": t("es", "menu.human_handoff.title"), "payload": "/human_handoff"}
+    ]
+
+
+async def test_handoff_states_the_office_hours(make_tracker: Any, domain: dict) -> None:
+    for lang in ("es", "en"):
+        tracker = make_tracker("human_handoff", metadata={"language": lang})
+        messages, _ = await run(ActionHumanHandoff(), tracker, domain)
+        assert t(lang, "handoff.hours") in messages[0]["text"]
+        assert "{" not in messages[0]["text"]
+
+
+async def test_fallback_offers_help_and_a_person(make_tracker: Any, domain: dict) -> None:
+    tracker = make_tracker("nlu_fallback", "asdfgh")
+    messages, events = await run(ActionDefaultFallback(), tracker, domain)
+    [message] = messages
+    assert message["text"] == t("es", "fallback.text")
+    assert [b["payload"] for b in message["buttons"]] == ["/help", "/human_handoff"]
+    assert all(e.get("event") != "rewind" for e in events), "the turn stays in the history"
+
+
+async def test_second_fallback_in_a_row_puts_the_person_first(
+    make_tracker: Any, domain: dict
+) -> None:
+    history = [
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "asdf", "parse_data": {}},
+        {"event": "action", "name": "action_default_fallback"},
+        {"event": "bot", "text": "Uy..."},
+    ]
+    tracker = make_tracker("nlu_fallback", "qwerty", history=history)
+    messages, _ = await run(ActionDefaultFallback(), tracker, domain)
+    assert messages[0]["text"] == t("es", "fallback.again")
+    assert [b["payload"] for b in messages[0]["buttons"]] == ["/human_handoff", "/help"]
+
+
+async def test_fallback_after_something_else_is_the_first_one(
+    make_tracker: Any, domain: dict
+) -> None:
+    history = [
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "hola", "parse_data": {}},
+        {"event": "action", "name": "action_greet"},
+        {"event": "bot", "text": "¡Hola!"},
+    ]
+    tracker = make_tracker("nlu_fallback", "qwerty", history=history)
+    messages, _ = await run(ActionDefaultFallback(), tracker, domain)
+    assert messages[0]["text"] == t("es", "fallback.text")
