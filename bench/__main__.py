@@ -101,6 +101,14 @@ class Poster:
         return (time.perf_counter() - started) * 1000, response.status_code
 
 
+async def open_windows(running: RunningStack, wa_ids: list[str]) -> None:
+    """Webhooks posted directly bypass the emulator, so open each 24-hour window by hand."""
+    async with httpx.AsyncClient(timeout=10) as http:
+        for wa_id in wa_ids:
+            url = f"{running.sandbox_url}/sandbox/api/conversations/{wa_id}/window"
+            (await http.post(url, json={"open": True})).raise_for_status()
+
+
 async def ack_load(
     poster: Poster, rate: float, seconds: float, message_share: float, senders: int
 ) -> tuple[list[float], int]:
@@ -246,6 +254,11 @@ async def main_async(running: RunningStack) -> None:
         rate = float(os.environ.get("BENCH_RATE", "200"))
         seconds = float(os.environ.get("BENCH_SECONDS", "10"))
         # A realistic mix: per inbound message about three status webhooks (sent, delivered, read).
+        await open_windows(running, [f"57300{i:07d}" for i in range(200)])
+        await open_windows(running, [f"5731{i:08d}" for i in range(50)])
+        await open_windows(
+            running, [f"5732{i:08d}" for i in range(int(os.environ.get("BENCH_UNIQUE", "100")))]
+        )
         lat, errors = await ack_load(poster, rate, seconds, message_share=0.05, senders=100)
         emit("ack_rate_per_s", rate)
         emit("ack_webhooks", len(lat))

@@ -85,6 +85,7 @@ def child_env(settings: Settings, extra: dict[str, str] | None = None) -> dict[s
             "PYTHONPATH": str(PROJECT_ROOT),
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             "TF_CPP_MIN_LOG_LEVEL": "2",
+            "PYTHONWARNINGS": "ignore::DeprecationWarning",
             "PYTHONUNBUFFERED": "1",
             "STATE_DIR": str(settings.state_dir),
             "BIND_HOST": settings.bind_host,

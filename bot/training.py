@@ -75,6 +75,7 @@ def _train(root: Path, cached: Path, fp: str) -> None:
         "RASA_CACHE_DIRECTORY": str(cached.parent.parent / "rasa-cache"),
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
         "TF_CPP_MIN_LOG_LEVEL": "2",
+        "PYTHONWARNINGS": "ignore",  # third-party deprecation noise, not ours
     }
     print(f"model: training {fp} (data or config changed)...", file=sys.stderr)
     started = time.monotonic()

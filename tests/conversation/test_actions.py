@@ -9,6 +9,7 @@ from rasa_sdk import Action
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
 
+from actions.channel import ActionInboundContacts, ActionInboundLocation, ActionInboundMedia
 from actions.fallback import ActionDefaultFallback
 from actions.handoff import ActionBotChallenge, ActionHumanHandoff
 from actions.smalltalk import (
@@ -32,6 +33,9 @@ ALL_ACTIONS = [
     ActionBotChallenge,
     ActionHumanHandoff,
     ActionDefaultFallback,
+    ActionInboundMedia,
+    ActionInboundLocation,
+    ActionInboundContacts,
 ]
 
 
@@ -252,3 +256,19 @@ async def test_fallback_after_something_else_is_the_first_one(
     tracker = make_tracker("nlu_fallback", "qwerty", history=history)
     messages, _ = await run(ActionDefaultFallback(), tracker, domain)
     assert messages[0]["text"] == t("es", "fallback.text")
+
+
+@pytest.mark.parametrize(
+    ("kind", "lang"), [("image", "es"), ("audio", "en"), ("document", "es"), ("weird", "en")]
+)
+async def test_inbound_media_names_the_kind_received(
+    kind: str, lang: str, domain: dict, make_tracker: Any
+) -> None:
+    tracker = make_tracker(
+        "inbound_media", metadata={"language": lang, "media": {"type": kind, "id": "m1"}}
+    )
+    messages, _ = await run(ActionInboundMedia(), tracker, domain)
+    expected_kind = kind if kind in ("image", "audio", "document") else "document"
+    assert messages[0]["text"] == t(
+        lang, "channel.media", kind=t(lang, f"channel.kind_{expected_kind}")
+    )
