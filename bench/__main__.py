@@ -29,6 +29,7 @@ from typing import Any
 import httpx
 import psutil
 
+from bench.load import build_request, run_open_loop
 from bot.storage.store import Store
 from bot.whatsapp.signature import sign
 from tests.support.stack import RunningStack, start_stack
@@ -39,6 +40,10 @@ TEXTS_EN = ["hi", "hello there", "thanks a lot", "bye", "are you a bot?"]
 
 def emit(name: str, value: float | int) -> None:
     print(f"{name}={round(value, 2) if isinstance(value, float) else value}", flush=True)
+
+
+def emit_text(name: str, value: str) -> None:
+    print(f"{name}={value}", flush=True)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -110,36 +115,22 @@ async def open_windows(running: RunningStack, wa_ids: list[str]) -> None:
 
 
 async def ack_load(
-    poster: Poster, rate: float, seconds: float, message_share: float, senders: int
+    running: RunningStack, rate: float, seconds: float, message_share: float, senders: int
 ) -> tuple[list[float], int]:
-    """Post at a fixed rate (open loop: the schedule does not wait for answers)."""
-    latencies: list[float] = []
-    errors = 0
-    total = int(rate * seconds)
-    tasks = []
-    start = time.perf_counter()
+    """Post signed webhooks at a fixed rate (open loop, requests built beforehand)."""
+    secret = running.settings.secret("wappbiz_app_secret")
     every = max(1, round(1 / message_share)) if message_share > 0 else 0
-
-    async def one(i: int) -> None:
-        nonlocal errors
+    requests = []
+    for i in range(int(rate * seconds)):
         if every and i % every == 0:
             wa_id = f"57300{(i // every) % senders:07d}"
             payload = envelope([message(wa_id, TEXTS_ES[i % len(TEXTS_ES)])])
         else:
             payload = envelope(statuses=[status(f"wamid.ack{uuid.uuid4().hex}", "delivered")])
-        ms, code = await poster.post(payload)
-        latencies.append(ms)
-        if code != 200:
-            errors += 1
-
-    for i in range(total):
-        target = start + i / rate
-        delay = target - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(i)))
-    await asyncio.gather(*tasks)
-    return latencies, errors
+        body = json.dumps(payload, ensure_ascii=True).encode()
+        headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(body, secret)}
+        requests.append(build_request(running.webhook_url, body, headers))
+    return await run_open_loop(running.webhook_url, requests, rate)
 
 
 async def wait_idle(running: RunningStack, store: Store, timeout: float = 300) -> None:
@@ -174,8 +165,14 @@ async def e2e_turns(running: RunningStack, poster: Poster, n: int) -> list[float
 
 
 async def raw_rasa_turns(model: Path, action_url: str, n: int) -> list[float]:
+    import logging
+
     from rasa.core.agent import Agent
     from rasa.utils.endpoints import EndpointConfig
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)  # debug logging would slow the raw turn unfairly
+    logging.getLogger("rasa").setLevel(logging.WARNING)
 
     agent = Agent.load(str(model), action_endpoint=EndpointConfig(url=f"{action_url}/webhook"))
     texts = TEXTS_ES + TEXTS_EN
@@ -259,14 +256,14 @@ async def main_async(running: RunningStack) -> None:
         await open_windows(
             running, [f"5732{i:08d}" for i in range(int(os.environ.get("BENCH_UNIQUE", "100")))]
         )
-        lat, errors = await ack_load(poster, rate, seconds, message_share=0.05, senders=100)
+        lat, errors = await ack_load(running, rate, seconds, message_share=0.05, senders=100)
         emit("ack_rate_per_s", rate)
         emit("ack_webhooks", len(lat))
         emit("ack_p50_ms", pct(lat, 50))
         emit("ack_p99_ms", pct(lat, 99))
         emit("ack_errors", errors)
         await wait_idle(running, store)
-        lat2, errors2 = await ack_load(poster, rate, seconds / 2, message_share=1.0, senders=200)
+        lat2, errors2 = await ack_load(running, rate, seconds / 2, message_share=1.0, senders=200)
         emit("ack_messages_only_p50_ms", pct(lat2, 50))
         emit("ack_messages_only_p99_ms", pct(lat2, 99))
         emit("ack_messages_only_errors", errors2)
@@ -299,7 +296,11 @@ async def main_async(running: RunningStack) -> None:
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="fashionistas-bench-") as tmp:
         print(f"# starting the stack in {tmp} ...", file=sys.stderr, flush=True)
-        running = start_stack(Path(tmp), {"LOG_LEVEL": "WARNING"})
+        env = {"LOG_LEVEL": "WARNING"}
+        if os.environ.get("BENCH_DATABASE_URL"):  # e.g. PostgreSQL instead of embedded SQLite
+            env["DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
+        emit_text("database", (env.get("DATABASE_URL") or "sqlite").split(":")[0])
+        running = start_stack(Path(tmp), env)
         try:
             asyncio.run(main_async(running))
         finally:

@@ -214,7 +214,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             "",
             f"  Fashionistas WhatsApp assistant is up ({time.monotonic() - started:.0f} s).",
             f"  Web chat:       {settings.sandbox_url}/" if stack.with_sandbox else "",
-            f"  Rasa channel:   {settings.rasa_url}/webhooks/wappbiz/webhook",
+            f"  Webhook:        {settings.webhook_url}  (Wappbíz posts here)",
             f"  Action server:  {settings.action_url}/health",
             '  Try:            .venv/bin/python -m bot say --from 573001234567 "hola"',
             "  Stop:           Ctrl-C",

@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     rasa_port: int = Field(5005, env="RASA_PORT")
     action_port: int = Field(5055, env="ACTION_PORT")
     sandbox_port: int = Field(5080, env="SANDBOX_PORT")
+    ingress_port: int = Field(5006, env="INGRESS_PORT")
     public_base_url: str | None = Field(None, env="PUBLIC_BASE_URL")
 
     # --- storage ---------------------------------------------------------------
@@ -45,6 +46,7 @@ class Settings(BaseSettings):
     # --- Rasa ------------------------------------------------------------------
     rasa_api_token: str | None = Field(None, env="RASA_API_TOKEN")
     admin_token: str | None = Field(None, env="ADMIN_TOKEN")
+    ingress_token: str | None = Field(None, env="INGRESS_TOKEN")
     model_cache_dir: Path = Field(
         Path.home() / ".cache" / "fashionistas" / "models", env="MODEL_CACHE_DIR"
     )
@@ -93,6 +95,15 @@ class Settings(BaseSettings):
     @property
     def rasa_url(self) -> str:
         return f"http://{self._loopback(self.bind_host)}:{self.rasa_port}"
+
+    @property
+    def ingress_url(self) -> str:
+        return f"http://{self._loopback(self.bind_host)}:{self.ingress_port}"
+
+    @property
+    def webhook_url(self) -> str:
+        """Where Wappbíz posts notifications: the ingress process."""
+        return f"{self.ingress_url}/webhook"
 
     @property
     def action_url(self) -> str:

@@ -92,6 +92,7 @@ def child_env(settings: Settings, extra: dict[str, str] | None = None) -> dict[s
             "RASA_PORT": str(settings.rasa_port),
             "ACTION_PORT": str(settings.action_port),
             "SANDBOX_PORT": str(settings.sandbox_port),
+            "INGRESS_PORT": str(settings.ingress_port),
             "RASA_TELEMETRY_ENABLED": "false",
         }
     )
@@ -123,6 +124,9 @@ class Stack:
             self.processes.append(
                 Process("sandbox", [python, "-m", "bot.sandbox"], f"{settings.sandbox_url}/health")
             )
+        self.processes.append(
+            Process("ingress", [python, "-m", "bot.ingress"], f"{settings.ingress_url}/health")
+        )
         self.processes.append(
             Process("actions", [python, "-m", "bot.action_server"], f"{settings.action_url}/health")
         )

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
@@ -31,25 +30,23 @@ from sanic.response import HTTPResponse
 
 from bot.clients.wappbiz import WappbizClient
 from bot.errors import ProviderError, ReEngagementRequired
+from bot.http.auth import bearer_ok
 from bot.i18n import t
 from bot.inbox import KeyedSerialExecutor
 from bot.language import detect_language
 from bot.logging import event, mask_phone, protect_foreign_handlers
 from bot.settings import Settings, get_settings
 from bot.storage.store import Store
-from bot.whatsapp import outbound, signature
-from bot.whatsapp.inbound import (
-    INTENT_UNSUPPORTED,
-    InboundMessage,
-    InvalidWebhook,
-    parse_message,
-    parse_webhook,
-)
+from bot.storage.threaded import ThreadedStore
+from bot.whatsapp import outbound
+from bot.whatsapp.inbound import INTENT_UNSUPPORTED, InboundMessage, InvalidWebhook
+from bot.whatsapp.ingest import ingest, message_from_payload
 
 log = logging.getLogger(__name__)
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 INBOX_RETENTION = timedelta(days=8)  # WhatsApp re-delivers for up to 7 days
+SWEEP_INTERVAL_S = 5.0
 
 
 class ChannelRuntime:
@@ -62,18 +59,22 @@ class ChannelRuntime:
         self.app_secret = app_secret
         self.verify_token = verify_token
         self.access_token = access_token
+        self.ingress_token = settings.secret("ingress_token")
         self.store: Store | None = None
         self.client: WappbizClient | None = None
         self.executor: KeyedSerialExecutor[InboundMessage] | None = None
         self.on_new_message: OnNewMessage | None = None
         self._background: set[asyncio.Task[Any]] = set()
+        self._inflight: set[str] = set()
+        self._sweeper: asyncio.Future[Any] | None = None
 
     async def start(self, on_new_message: OnNewMessage) -> None:
         if self.store is not None:
             return
         self.on_new_message = on_new_message
         protect_foreign_handlers()
-        self.store = Store.from_settings(self.settings)
+        # Its own loop thread: see bot.storage.threaded for why.
+        self.store = ThreadedStore(Store.from_settings(self.settings))  # type: ignore[assignment]
         await self.store.start()
         self.client = WappbizClient(
             graph_url=self.settings.wappbiz_graph_url,
@@ -84,24 +85,52 @@ class ChannelRuntime:
             backoff_base_s=self.settings.wappbiz_backoff_base_s,
         )
         self.executor = KeyedSerialExecutor(self._process)
-        replay = await self.store.pending_inbound()
-        for record in replay:
-            payload = record.payload or {}
+        replayed = await self.submit_pending()
+        if replayed:
+            event(log, "wappbiz.replay", count=replayed)
+        self.spawn(self.store.purge_inbound(INBOX_RETENTION))
+        self._sweeper = asyncio.ensure_future(self._sweep())
+
+    def submit(self, message: InboundMessage) -> bool:
+        """Queue a message for its conversation unless it is already queued or running."""
+        assert self.executor is not None
+        if message.wamid in self._inflight:
+            return False
+        self._inflight.add(message.wamid)
+        self.executor.submit(message.wa_id, message)
+        return True
+
+    async def submit_pending(self, older_than_s: float = 0.0) -> int:
+        """Queue inbox rows still pending: after a crash, or when a hand-off was lost."""
+        assert self.store is not None
+        cutoff = datetime.now(timezone.utc) - timedelta(seconds=older_than_s)
+        count = 0
+        for record in await self.store.pending_inbound():
+            if record.wamid in self._inflight or record.received_at > cutoff:
+                continue
             try:
-                message = parse_message(
-                    payload["message"],
-                    profile_name=payload.get("profile_name"),
-                    phone_number_id=payload.get("phone_number_id"),
-                )
+                message = message_from_payload(record.payload or {})
             except (KeyError, InvalidWebhook):
                 await self.store.mark_inbound(record.wamid, "failed", "unparseable on replay")
                 continue
-            self.executor.submit(message.wa_id, message)
-        if replay:
-            event(log, "wappbiz.replay", count=len(replay))
-        self.spawn(self.store.purge_inbound(INBOX_RETENTION))
+            count += self.submit(message)
+        return count
+
+    async def _sweep(self) -> None:
+        """The ingress hands messages over by HTTP; anything it could not is picked up here."""
+        while True:
+            await asyncio.sleep(SWEEP_INTERVAL_S)
+            try:
+                swept = await self.submit_pending(older_than_s=SWEEP_INTERVAL_S)
+            except Exception:  # a database hiccup must not end the sweeper
+                log.exception("wappbiz.sweep_failed")
+                continue
+            if swept:
+                event(log, "wappbiz.swept", count=swept)
 
     async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
         if self.executor is not None:
             await self.executor.drain(timeout=10)
         await asyncio.gather(*self._background, return_exceptions=True)
@@ -118,7 +147,16 @@ class ChannelRuntime:
 
     # --- background processing -------------------------------------------------
     async def _process(self, message: InboundMessage) -> None:
+        try:
+            await self._process_once(message)
+        finally:
+            self._inflight.discard(message.wamid)
+
+    async def _process_once(self, message: InboundMessage) -> None:
         assert self.store is not None and self.on_new_message is not None
+        record = await self.store.get_inbound(message.wamid)
+        if record is not None and record.state != "pending":
+            return  # already handled (a late hand-off after a sweep, or a replay)
         contact = await self.store.upsert_contact(
             message.wa_id,
             profile_name=message.profile_name,
@@ -346,88 +384,35 @@ class WappbizInput(InputChannel):
 
         @bp.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            body = request.body or b""
-            if len(body) > settings.webhook_max_body_bytes:
-                event(log, "wappbiz.refused", logging.WARNING, reason="too_large", size=len(body))
-                return response.json({"error": "body too large"}, status=413)
-            content_type = (request.headers.get("content-type") or "").split(";")[0].strip()
-            if content_type != "application/json":
-                event(log, "wappbiz.refused", logging.WARNING, reason="content_type")
-                return response.json({"error": "content type must be application/json"}, status=415)
-            header = request.headers.get("x-hub-signature-256")
-            if not header:
-                event(log, "wappbiz.refused", logging.WARNING, reason="signature_missing")
-                return response.json({"error": "missing X-Hub-Signature-256"}, status=401)
-            if not signature.verify(body, header, runtime.app_secret):
-                event(
-                    log,
-                    "wappbiz.refused",
-                    logging.WARNING,
-                    reason="signature_mismatch",
-                    size=len(body),
-                )
-                return response.json({"error": "invalid signature"}, status=403)
-            try:
-                batch = parse_webhook(json.loads(body))
-            except (ValueError, InvalidWebhook) as exc:
-                reason = str(exc) if isinstance(exc, InvalidWebhook) else "malformed JSON"
-                event(log, "wappbiz.refused", logging.WARNING, reason="invalid", detail=reason)
-                return response.json({"error": f"invalid notification: {reason}"}, status=400)
+            """Direct delivery (one-process deployments); ``make run`` uses the ingress."""
             if runtime.store is None or runtime.executor is None:
                 return response.json({"error": "starting up, retry"}, status=503)
-            accepted = duplicates = 0
-            rejected = 0
-            for message in batch.messages:
-                try:
-                    is_new = await runtime.store.record_inbound(
-                        wamid=message.wamid,
-                        wa_id=message.wa_id,
-                        msg_type=message.msg_type,
-                        text=message.user_text,
-                        payload=message.stored_payload(),
-                        wa_timestamp=message.timestamp,
-                    )
-                except ValueError as exc:
-                    # e.g. a sender without a phone-number wa_id: keep the rest of the batch.
-                    rejected += 1
-                    event(log, "wappbiz.message_rejected", logging.WARNING, reason=str(exc)[:120])
-                    continue
-                if not is_new:
-                    duplicates += 1
-                    continue
-                accepted += 1
-                if message.silent:
-                    runtime.spawn(runtime.store.mark_inbound(message.wamid, "skipped"))
-                    continue
-                runtime.executor.submit(message.wa_id, message)
-            for status in batch.statuses:
-                await runtime.store.record_status(
-                    wamid=status.wamid,
-                    status=status.status,
-                    recipient_id=status.recipient_id,
-                    wa_timestamp=status.timestamp,
-                    errors=status.errors,
-                    conversation=status.conversation,
-                    pricing=status.pricing,
-                )
-            for error in batch.errors:
-                event(
-                    log,
-                    "wappbiz.system_error",
-                    logging.WARNING,
-                    code=error.get("code"),
-                    title=error.get("title"),
-                )
-            if duplicates:
-                event(log, "wappbiz.duplicates", duplicates=duplicates)
-            return response.json(
-                {
-                    "status": "ok",
-                    "accepted": accepted,
-                    "duplicates": duplicates,
-                    "statuses": len(batch.statuses),
-                    **({"rejected": rejected} if rejected else {}),
-                }
+            result = await ingest(
+                runtime.store,
+                app_secret=runtime.app_secret,
+                max_body=settings.webhook_max_body_bytes,
+                body=request.body or b"",
+                content_type=request.headers.get("content-type"),
+                signature_header=request.headers.get("x-hub-signature-256"),
             )
+            for message in result.new_messages:
+                runtime.submit(message)
+            return response.json(result.body, status=result.status)
+
+        @bp.route("/inbox", methods=["POST"])
+        async def inbox(request: Request) -> HTTPResponse:
+            """Hand-off from the ingress: messages it already recorded and acknowledged."""
+            if not bearer_ok(request, runtime.ingress_token):
+                return response.json({"error": "missing or invalid bearer token"}, status=401)
+            if runtime.store is None or runtime.executor is None:
+                return response.json({"error": "starting up, retry"}, status=503)
+            body = request.json if isinstance(request.json, dict) else {}
+            queued = 0
+            try:
+                for payload in body.get("messages") or []:
+                    queued += runtime.submit(message_from_payload(payload))
+            except (KeyError, TypeError, InvalidWebhook) as exc:
+                return response.json({"error": f"invalid hand-off: {exc}"}, status=400)
+            return response.json({"status": "ok", "queued": queued})
 
         return bp

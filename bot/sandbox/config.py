@@ -44,7 +44,7 @@ class SandboxConfig:
     display_phone_number: str = "573145550100"
     api_version: str = "v21.0"
     #: Where the bot's Rasa channel listens for signed webhooks.
-    webhook_url: str = "http://127.0.0.1:5005/webhooks/wappbiz/webhook"
+    webhook_url: str = "http://127.0.0.1:5006/webhook"
     #: Base URL of the action server (admin routes such as contact roles).
     bot_admin_url: str = "http://127.0.0.1:5055"
     admin_token: str = ""
@@ -99,7 +99,7 @@ class SandboxConfig:
             "waba_id": settings.wappbiz_waba_id,
             "display_phone_number": settings.wappbiz_display_number,
             "api_version": settings.wappbiz_api_version,
-            "webhook_url": settings.rasa_url + "/webhooks/wappbiz/webhook",
+            "webhook_url": settings.webhook_url,
             "bot_admin_url": settings.action_url,
         }
         values.update(overrides)

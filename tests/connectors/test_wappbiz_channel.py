@@ -36,6 +36,7 @@ def test_routes_follow_rasas_channel_contract(tmp_path: Path) -> None:
     assert ("webhooks/wappbiz", ("GET",)) in paths
     assert ("webhooks/wappbiz/webhook", ("GET",)) in paths
     assert ("webhooks/wappbiz/webhook", ("POST",)) in paths
+    assert ("webhooks/wappbiz/inbox", ("POST",)) in paths
     output = channel.get_output_channel()
     assert isinstance(output, WappbizOutput) and output.name() == "wappbiz"
 

@@ -249,3 +249,33 @@ def test_ack_reports_accepted_then_the_reply_follows(running: RunningStack) -> N
     response = post(running, envelope([text_message(wa_id, "hola")]))
     assert response.json() == {"status": "ok", "accepted": 1, "duplicates": 0, "statuses": 0}
     assert outbound_for(running, wa_id), "no reply after the acknowledgement"
+
+
+def test_the_rasa_route_takes_direct_deliveries_too(running: RunningStack) -> None:
+    """One-process deployments point Wappbíz at the channel's own route."""
+    wa_id = "573009990006"
+    open_window(running, wa_id)
+    body = json.dumps(envelope([text_message(wa_id, "hola")]), ensure_ascii=True).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "X-Hub-Signature-256": sign(body, running.settings.secret("wappbiz_app_secret")),
+    }
+    direct = httpx.post(running.rasa_webhook_url, content=body, headers=headers, timeout=10)
+    assert direct.status_code == 200 and direct.json()["accepted"] == 1
+    assert outbound_for(running, wa_id)
+    unsigned = httpx.post(
+        running.rasa_webhook_url,
+        content=body,
+        headers={"Content-Type": "application/json"},
+        timeout=10,
+    )
+    assert unsigned.status_code == 401
+
+
+def test_the_inbox_hand_off_needs_the_ingress_token(running: RunningStack) -> None:
+    url = f"{running.settings.rasa_url}/webhooks/wappbiz/inbox"
+    assert httpx.post(url, json={"messages": []}, timeout=10).status_code == 401
+    wrong = httpx.post(
+        url, json={"messages": []}, timeout=10, headers={"Authorization": "Bearer nope"}
+    )
+    assert wrong.status_code == 401

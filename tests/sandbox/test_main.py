@@ -63,7 +63,7 @@ def test_module_entry_point_serves_health_and_graph(tmp_path: Path) -> None:
         )
         assert ok.status_code == 200 and ok.json()["data"]
         config = httpx.get(f"{base}/sandbox/api/config").json()
-        assert config["webhook_url"] == "http://127.0.0.1:5005/webhooks/wappbiz/webhook"
+        assert config["webhook_url"] == "http://127.0.0.1:5006/webhook"  # the ingress
         assert config["bot_admin_url"] == "http://127.0.0.1:5055"
     finally:
         process.terminate()

@@ -31,6 +31,12 @@ class RunningStack:
 
     @property
     def webhook_url(self) -> str:
+        """The public webhook (the ingress), where Wappbíz posts."""
+        return self.settings.webhook_url
+
+    @property
+    def rasa_webhook_url(self) -> str:
+        """The channel's own route, for one-process deployments."""
         return f"{self.settings.rasa_url}/webhooks/wappbiz/webhook"
 
 
@@ -41,6 +47,7 @@ def start_stack(state_dir: Path, extra_env: dict[str, str] | None = None) -> Run
         "RASA_PORT": str(free_port()),
         "ACTION_PORT": str(free_port()),
         "SANDBOX_PORT": str(free_port()),
+        "INGRESS_PORT": str(free_port()),
         "LOG_LEVEL": "INFO",
         **(extra_env or {}),
     }
