@@ -28,7 +28,7 @@ from bot.logging import configure, event
 from bot.settings import Settings, get_settings
 from bot.storage.store import Store
 from bot.whatsapp.inbound import InboundMessage
-from bot.whatsapp.ingest import ingest
+from bot.whatsapp.ingest import Recorder, ingest
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,7 @@ def build_app(settings: Settings, name: str = "fashionistas_ingress") -> Sanic:
     async def _open(app: Sanic, loop: Any) -> None:
         app.ctx.store = Store.from_settings(settings)
         await app.ctx.store.start()
+        app.ctx.recorder = Recorder(app.ctx.store)
         app.ctx.http = httpx.AsyncClient(timeout=5.0)
 
         async def hand_off(message: InboundMessage) -> None:
@@ -91,7 +92,7 @@ def build_app(settings: Settings, name: str = "fashionistas_ingress") -> Sanic:
     @app.post("/webhook")
     async def receive(request: Request) -> HTTPResponse:
         result = await ingest(
-            app.ctx.store,
+            app.ctx.recorder,
             app_secret=app_secret,
             max_body=settings.webhook_max_body_bytes,
             body=request.body or b"",

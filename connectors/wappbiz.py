@@ -40,7 +40,7 @@ from bot.storage.store import Store
 from bot.storage.threaded import ThreadedStore
 from bot.whatsapp import outbound
 from bot.whatsapp.inbound import INTENT_UNSUPPORTED, InboundMessage, InvalidWebhook
-from bot.whatsapp.ingest import ingest, message_from_payload
+from bot.whatsapp.ingest import Recorder, ingest, message_from_payload
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,7 @@ class ChannelRuntime:
         self.access_token = access_token
         self.ingress_token = settings.secret("ingress_token")
         self.store: Store | None = None
+        self.recorder: Recorder | None = None
         self.client: WappbizClient | None = None
         self.executor: KeyedSerialExecutor[InboundMessage] | None = None
         self.on_new_message: OnNewMessage | None = None
@@ -76,6 +77,7 @@ class ChannelRuntime:
         # Its own loop thread: see bot.storage.threaded for why.
         self.store = ThreadedStore(Store.from_settings(self.settings))  # type: ignore[assignment]
         await self.store.start()
+        self.recorder = Recorder(self.store)  # type: ignore[arg-type]
         self.client = WappbizClient(
             graph_url=self.settings.wappbiz_graph_url,
             access_token=self.access_token,
@@ -387,8 +389,9 @@ class WappbizInput(InputChannel):
             """Direct delivery (one-process deployments); ``make run`` uses the ingress."""
             if runtime.store is None or runtime.executor is None:
                 return response.json({"error": "starting up, retry"}, status=503)
+            assert runtime.recorder is not None
             result = await ingest(
-                runtime.store,
+                runtime.recorder,
                 app_secret=runtime.app_secret,
                 max_body=settings.webhook_max_body_bytes,
                 body=request.body or b"",

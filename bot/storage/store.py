@@ -214,9 +214,23 @@ class Store:
         This is on the webhook acknowledgement path: one ``INSERT .. ON CONFLICT DO
         NOTHING`` statement, atomic across concurrent deliveries and processes.
         """
+        stmt = self._inbound_stmt(wamid, wa_id, msg_type, text, payload, wa_timestamp)
+        async with self._write() as session:
+            result = await session.execute(stmt)
+        return result.rowcount == 1
+
+    def _inbound_stmt(
+        self,
+        wamid: str,
+        wa_id: str,
+        msg_type: str,
+        text: str | None,
+        payload: dict,
+        wa_timestamp: datetime | None,
+    ) -> Any:
         if not wamid:
             raise ValueError("wamid is required")
-        stmt = (
+        return (
             self._insert(_inbound)
             .values(
                 wamid=wamid,
@@ -231,9 +245,31 @@ class Store:
             )
             .on_conflict_do_nothing(index_elements=["wamid"])
         )
+
+    async def record_batch(
+        self, inbound: list[dict[str, Any]], statuses: list[dict[str, Any]]
+    ) -> list[bool]:
+        """Record many inbound messages and statuses in ONE transaction (group commit).
+
+        The webhook path under load: a commit per webhook costs more than the rows, so
+        concurrent webhooks are written together. Items take the keyword arguments of
+        :meth:`record_inbound` / :meth:`record_status`; returns, per inbound item,
+        whether it was new. A ``ValueError`` in an item fails the whole batch before
+        anything is written (callers validate first, see ``check_inbound``).
+        """
+        inbound_stmts = [self._inbound_stmt(**item) for item in inbound]
+        status_rows = [self._status_values(**item) for item in statuses]
         async with self._write() as session:
-            result = await session.execute(stmt)
-        return result.rowcount == 1
+            new = [(await session.execute(stmt)).rowcount == 1 for stmt in inbound_stmts]
+            for values in status_rows:
+                stmt = (
+                    self._insert(_statuses)
+                    .values(**values)
+                    .on_conflict_do_nothing(index_elements=["wamid", "status"])
+                )
+                if (await session.execute(stmt)).rowcount == 1:
+                    await self._advance_outbound(session, values)
+        return new
 
     async def mark_inbound(self, wamid: str, state: str, error: str | None = None) -> None:
         """Record a processing attempt's outcome.
@@ -509,13 +545,45 @@ class Store:
         :data:`OUTBOUND_RANK`); a ``failed`` status copies its error onto it. The
         ``errors``/``conversation``/``pricing`` dicts are the webhook's own objects.
         """
+        values = self._status_values(
+            wamid=wamid,
+            status=status,
+            recipient_id=recipient_id,
+            wa_timestamp=wa_timestamp,
+            errors=errors,
+            conversation=conversation,
+            pricing=pricing,
+        )
+        stmt = (
+            self._insert(_statuses)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["wamid", "status"])
+        )
+        async with self._write() as session:
+            result = await session.execute(stmt)
+            is_new = result.rowcount == 1
+            if is_new:
+                await self._advance_outbound(session, values)
+        return is_new
+
+    def _status_values(
+        self,
+        *,
+        wamid: str,
+        status: str,
+        recipient_id: str | None,
+        wa_timestamp: datetime | None,
+        errors: list[dict] | None = None,
+        conversation: dict | None = None,
+        pricing: dict | None = None,
+    ) -> dict[str, Any]:
         if not wamid or not status:
             raise ValueError("wamid and status are required")
         error = (errors or [{}])[0] or {}
         error_data = error.get("error_data") or {}
         conversation = conversation or {}
         pricing = pricing or {}
-        values: dict[str, Any] = {
+        return {
             "wamid": wamid,
             "status": status,
             "recipient_id": recipient_id,
@@ -530,17 +598,6 @@ class Store:
             "billable": pricing.get("billable"),
             "received_at": self._now(),
         }
-        stmt = (
-            self._insert(_statuses)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["wamid", "status"])
-        )
-        async with self._write() as session:
-            result = await session.execute(stmt)
-            is_new = result.rowcount == 1
-            if is_new:
-                await self._advance_outbound(session, values)
-        return is_new
 
     async def statuses_for(self, wamid: str) -> list[StatusRecord]:
         """Every recorded status of one message, in the order they were received."""
