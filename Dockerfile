@@ -1,6 +1,7 @@
 # One image for every process of the assistant; the command picks the process:
 #   rasa server:    rasa run --enable-api --auth-token $RASA_API_TOKEN -i 0.0.0.0 --credentials credentials.yml --endpoints /app/var/endpoints.runtime.yml
 #   action server:  python -m bot.action_server
+#   ingress:        python -m bot.ingress   (the public webhook)
 #   all-in-one dev: python -m bot run
 FROM python:3.10-slim-bookworm
 
@@ -17,5 +18,5 @@ COPY . .
 RUN python -m bot train
 RUN useradd --create-home bot && mkdir -p /app/var && chown -R bot /app/var /app/models
 USER bot
-EXPOSE 5005 5055
+EXPOSE 5005 5006 5055
 CMD ["python", "-m", "bot.action_server"]

@@ -24,7 +24,6 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
 import httpx
 import psutil
@@ -32,6 +31,8 @@ import psutil
 from bench.load import build_request, run_open_loop
 from bot.storage.store import Store
 from bot.whatsapp.signature import sign
+from tests.support.payloads import envelope, status
+from tests.support.payloads import text_message as message
 from tests.support.stack import RunningStack, start_stack
 
 TEXTS_ES = ["hola", "hola parce", "buenas", "gracias", "chao", "eres un bot?", "qué más pues"]
@@ -52,41 +53,6 @@ def pct(values: list[float], q: float) -> float:
         return float("nan")
     index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))
     return ordered[index]
-
-
-def envelope(messages: list[dict] | None = None, statuses: list[dict] | None = None) -> dict:
-    value: dict[str, Any] = {
-        "messaging_product": "whatsapp",
-        "metadata": {"display_phone_number": "573145550100", "phone_number_id": "106540352242922"},
-    }
-    if messages:
-        value["contacts"] = [{"profile": {"name": "Bench"}, "wa_id": messages[0]["from"]}]
-        value["messages"] = messages
-    if statuses:
-        value["statuses"] = statuses
-    return {
-        "object": "whatsapp_business_account",
-        "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": value}]}],
-    }
-
-
-def message(wa_id: str, text: str, wamid: str | None = None) -> dict:
-    return {
-        "from": wa_id,
-        "id": wamid or f"wamid.bench{uuid.uuid4().hex}",
-        "timestamp": str(int(time.time())),
-        "type": "text",
-        "text": {"body": text},
-    }
-
-
-def status(wamid: str, state: str) -> dict:
-    return {
-        "id": wamid,
-        "status": state,
-        "timestamp": str(int(time.time())),
-        "recipient_id": "573000000000",
-    }
 
 
 class Poster:
@@ -263,6 +229,10 @@ async def main_async(running: RunningStack) -> None:
         emit("ack_p99_ms", pct(lat, 99))
         emit("ack_errors", errors)
         await wait_idle(running, store)
+        lat3, errors3 = await ack_load(running, rate, seconds, message_share=0.0, senders=1)
+        emit("ack_statuses_only_p50_ms", pct(lat3, 50))
+        emit("ack_statuses_only_p99_ms", pct(lat3, 99))
+        emit("ack_statuses_only_errors", errors3)
         lat2, errors2 = await ack_load(running, rate, seconds / 2, message_share=1.0, senders=200)
         emit("ack_messages_only_p50_ms", pct(lat2, 50))
         emit("ack_messages_only_p99_ms", pct(lat2, 99))

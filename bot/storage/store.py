@@ -262,13 +262,7 @@ class Store:
         async with self._write() as session:
             new = [(await session.execute(stmt)).rowcount == 1 for stmt in inbound_stmts]
             for values in status_rows:
-                stmt = (
-                    self._insert(_statuses)
-                    .values(**values)
-                    .on_conflict_do_nothing(index_elements=["wamid", "status"])
-                )
-                if (await session.execute(stmt)).rowcount == 1:
-                    await self._advance_outbound(session, values)
+                await self._write_status(session, values)
         return new
 
     async def mark_inbound(self, wamid: str, state: str, error: str | None = None) -> None:
@@ -554,16 +548,18 @@ class Store:
             conversation=conversation,
             pricing=pricing,
         )
+        async with self._write() as session:
+            return await self._write_status(session, values)
+
+    async def _write_status(self, session: AsyncSession, values: dict[str, Any]) -> bool:
         stmt = (
             self._insert(_statuses)
             .values(**values)
             .on_conflict_do_nothing(index_elements=["wamid", "status"])
         )
-        async with self._write() as session:
-            result = await session.execute(stmt)
-            is_new = result.rowcount == 1
-            if is_new:
-                await self._advance_outbound(session, values)
+        is_new = (await session.execute(stmt)).rowcount == 1
+        if is_new:
+            await self._advance_outbound(session, values)
         return is_new
 
     def _status_values(

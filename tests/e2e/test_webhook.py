@@ -17,39 +17,10 @@ import pytest
 
 from bot.storage.store import Store
 from bot.whatsapp.signature import sign
+from tests.support.payloads import envelope, text_message
 from tests.support.stack import RunningStack
 
 pytestmark = pytest.mark.e2e
-
-
-def envelope(
-    messages: list[dict[str, Any]] | None = None,
-    statuses: list[dict[str, Any]] | None = None,
-    name: str = "Laura",
-) -> dict[str, Any]:
-    value: dict[str, Any] = {
-        "messaging_product": "whatsapp",
-        "metadata": {"display_phone_number": "573145550100", "phone_number_id": "106540352242922"},
-    }
-    if messages:
-        value["contacts"] = [{"profile": {"name": name}, "wa_id": messages[0]["from"]}]
-        value["messages"] = messages
-    if statuses:
-        value["statuses"] = statuses
-    return {
-        "object": "whatsapp_business_account",
-        "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": value}]}],
-    }
-
-
-def text_message(wa_id: str, text: str, wamid: str | None = None) -> dict[str, Any]:
-    return {
-        "from": wa_id,
-        "id": wamid or f"wamid.test{uuid.uuid4().hex}",
-        "timestamp": str(int(time.time())),
-        "type": "text",
-        "text": {"body": text},
-    }
 
 
 def open_window(running: RunningStack, wa_id: str) -> None:
