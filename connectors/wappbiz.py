@@ -12,6 +12,9 @@ Why it looks the way it does (see ``../shared/contracts/rasa36.md``):
   across restarts, and doubles as the durable record written *before* the 200.
 - WhatsApp wants a fast acknowledgement, so NLU runs in the background, serially
   per conversation (``bot.inbox``); unfinished messages are replayed at start-up.
+- In ``make run`` Wappbíz posts to the ingress process (``bot/ingress.py``), which
+  records and acknowledges, then hands messages over through ``POST /inbox``; the
+  ``/webhook`` route here does the same job for one-process deployments.
 """
 
 from __future__ import annotations
