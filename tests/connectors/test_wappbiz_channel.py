@@ -157,3 +157,43 @@ async def test_custom_payload_replaces_its_text(tmp_path: Path, custom: dict) ->
     await output.send_response("573001234567", {"text": "1. Ayuda", "custom": custom})
     assert [b["type"] for b in sent] == ["interactive"]
     assert sent[0]["interactive"]["type"] == "list"
+
+
+async def test_a_lost_hand_off_is_swept_up_once(tmp_path: Path) -> None:
+    """The ingress recorded a message but its hand-off never arrived: the sweep takes it."""
+    runtime = make_runtime(tmp_path)
+    received: list[UserMessage] = []
+
+    async def on_new_message(message: UserMessage) -> None:
+        received.append(message)
+
+    await runtime.start(on_new_message)
+    try:
+        assert runtime.store is not None and runtime.executor is not None
+        raw = {
+            "from": "573001234570",
+            "id": "wamid.lost",
+            "timestamp": "1750000000",
+            "type": "text",
+            "text": {"body": "hola"},
+        }
+        await runtime.store.record_inbound(
+            wamid="wamid.lost",
+            wa_id="573001234570",
+            msg_type="text",
+            text="hola",
+            payload={"message": raw},
+            wa_timestamp=None,
+        )
+        # too recent for a sweep that waits for the hand-off first
+        assert await runtime.submit_pending(older_than_s=60) == 0
+        assert await runtime.submit_pending(older_than_s=0) == 1
+        # a late hand-off of the same message is not processed a second time
+        from bot.whatsapp.inbound import parse_message
+
+        runtime.submit(parse_message(raw))
+        await runtime.executor.drain(timeout=10)
+        assert await runtime.submit_pending(older_than_s=0) == 0
+    finally:
+        await runtime.stop()
+    assert [m.message_id for m in received] == ["wamid.lost"]
