@@ -16,7 +16,7 @@ from actions.base import (
     menu_options,
 )
 from bot.i18n import t
-from bot.replies import MAX_BUTTONS, options_message
+from bot.replies import MAX_BUTTONS, Option, options_message
 
 
 def is_first_contact(tracker: Tracker) -> bool:
@@ -39,14 +39,7 @@ class ActionGreet(LocalizedAction):
     ) -> list[EventType]:
         key = "greet.welcome" if is_first_contact(tracker) else "greet.welcome_back"
         options = menu_options(lang, GREET_MENU, domain, limit=MAX_BUTTONS)
-        dispatcher.utter_message(
-            **options_message(
-                t(lang, key),
-                options,
-                list_button=t(lang, "help.list_button"),
-                section_title=t(lang, "help.section"),
-            )
-        )
+        utter_menu(dispatcher, lang, t(lang, key), options)
         return []
 
 
@@ -64,14 +57,7 @@ class ActionHelp(LocalizedAction):
         lang: str,
     ) -> list[EventType]:
         options = menu_options(lang, HELP_MENU, domain)
-        dispatcher.utter_message(
-            **options_message(
-                t(lang, "help.body"),
-                options,
-                list_button=t(lang, "help.list_button"),
-                section_title=t(lang, "help.section"),
-            )
-        )
+        utter_menu(dispatcher, lang, t(lang, "help.body"), options)
         return []
 
 
@@ -101,3 +87,17 @@ class ActionDeny(SimpleReplyAction):
 
     def name(self) -> str:
         return "action_deny"
+
+
+def utter_menu(
+    dispatcher: CollectingDispatcher, lang: str, body: str, options: list[Option]
+) -> None:
+    """Buttons for up to 3 options, a list with the help menu's labels beyond that."""
+    dispatcher.utter_message(
+        **options_message(
+            body,
+            options,
+            list_button=t(lang, "help.list_button"),
+            section_title=t(lang, "help.section"),
+        )
+    )
