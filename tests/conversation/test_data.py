@@ -62,9 +62,11 @@ def test_test_stories_use_known_intents_and_actions() -> None:
     intents = {i if isinstance(i, str) else next(iter(i)) for i in domain["intents"]}
     intents.add("nlu_fallback")
     actions = {a if isinstance(a, str) else next(iter(a)) for a in domain["actions"]}
-    stories = yaml.safe_load(
-        (ROOT / "tests" / "conversation" / "test_stories.yml").read_text(encoding="utf-8")
-    )["stories"]
+    stories = [
+        story
+        for path in sorted((ROOT / "tests" / "conversation" / "stories").glob("*.yml"))
+        for story in yaml.safe_load(path.read_text(encoding="utf-8"))["stories"]
+    ]
     for story in stories:
         for step in story["steps"]:
             if "intent" in step:
