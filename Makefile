@@ -41,9 +41,12 @@ format: venv ## ruff format + autofix
 validate: venv ## rasa data validate
 	@.venv/bin/rasa data validate --fail-on-warnings
 
-bench: venv ## benchmarks: ack latency, turn latency vs raw Rasa, lost/doubled, memory
+bench: venv ## benchmarks: ack latency, turn latency vs raw Rasa, lost/doubled, memory, NLU parse latency
 	@$(PY) -m bot train >/dev/null
 	@$(PY) -m bench
+
+nlu-report: venv ## NLU figures: cross-validation (NLU_FOLDS=5; NLU_CV=0 skips, NLU_CV=reuse reprints the last), test set, out-of-scope recall
+	@$(PY) -m bot.nlu_report
 
 clean: ## remove local state (var/, models/, results/); the caches outside the clone stay
 	rm -rf var models results .pytest_cache

@@ -11,12 +11,17 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.i18n import language_of, t
+from bot.journeys import is_built
 from bot.replies import Option
 
 LANGUAGE_SLOT = "language"
 
 #: Intents a menu may always offer, even when the domain was not sent to the action server.
 ALWAYS_AVAILABLE = frozenset({"help", "human_handoff"})
+
+# Menus are wish lists in order of preference: an entry is shown only once its journey
+# is built (bot/journeys.py:BUILT) and its intent is in the domain, so a menu never
+# offers a journey that does not exist yet and grows as issues 4 and 5 land.
 
 #: Options of the welcome message, in order of preference (the first 3 available are shown).
 GREET_MENU = ("list_events", "buy_ticket", "help", "human_handoff")
@@ -51,10 +56,11 @@ def menu_options(
     *,
     limit: int | None = None,
 ) -> list[Option]:
-    """Menu entries for the ``wanted`` intents the model knows, as ``/intent`` payloads.
+    """Menu entries for the ``wanted`` intents whose journey is built, as ``/intent`` payloads.
 
-    Only intents present in the domain are offered, so a menu never promises a journey
-    that is not built yet, and grows by itself as intents are added.
+    An intent is offered when its journey is in :data:`bot.journeys.BUILT` and the
+    intent is in the domain: every catalog intent is in the domain since issue 3, so
+    the domain alone would promise journeys that only answer "not yet".
     """
     known = domain_intents(domain)
     options = [
@@ -64,7 +70,7 @@ def menu_options(
             description=t(lang, f"menu.{intent}.description"),
         )
         for intent in wanted
-        if intent in known
+        if intent in known and is_built(intent)
     ]
     return options[:limit] if limit is not None else options
 

@@ -15,6 +15,7 @@ from actions.base import (
     SimpleReplyAction,
     menu_options,
 )
+from actions.consent import consent_notice, forget_consent_question
 from bot.i18n import t
 from bot.replies import MAX_BUTTONS, Option, options_message
 
@@ -38,9 +39,13 @@ class ActionGreet(LocalizedAction):
         lang: str,
     ) -> list[EventType]:
         key = "greet.welcome" if is_first_contact(tracker) else "greet.welcome_back"
+        # consent (issue 3): no decision recorded yet -> welcome + Ley 1581 notice
+        notice = await consent_notice(dispatcher, tracker, lang, t(lang, key))
+        if notice is not None:
+            return notice
         options = menu_options(lang, GREET_MENU, domain, limit=MAX_BUTTONS)
         utter_menu(dispatcher, lang, t(lang, key), options)
-        return []
+        return forget_consent_question(tracker)
 
 
 class ActionHelp(LocalizedAction):

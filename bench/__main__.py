@@ -10,7 +10,8 @@ with a private state dir, then measures:
   a raw Rasa turn (``Agent.handle_text`` on the same model, same action server);
 - webhooks lost or processed twice (each message id must get exactly one reply
   set, including deliberately duplicated deliveries);
-- resident memory of each process.
+- resident memory of each process;
+- NLU parse latency (``bench/nlu.py``, also alone: ``python -m bench nlu``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pathlib import Path
 import httpx
 import psutil
 
+from bench import nlu as bench_nlu
 from bench.load import build_request, run_open_loop
 from bot.storage.store import Store
 from bot.whatsapp.signature import sign
@@ -264,6 +266,8 @@ async def main_async(running: RunningStack) -> None:
 
 
 def main() -> int:
+    if sys.argv[1:] == ["nlu"]:  # `python -m bench nlu`: only the NLU parse latency
+        return bench_nlu.main()
     with tempfile.TemporaryDirectory(prefix="fashionistas-bench-") as tmp:
         print(f"# starting the stack in {tmp} ...", file=sys.stderr, flush=True)
         env = {"LOG_LEVEL": "WARNING"}
@@ -275,7 +279,7 @@ def main() -> int:
             asyncio.run(main_async(running))
         finally:
             running.stack.stop()
-    return 0
+    return bench_nlu.main()  # in-process, after the stack has stopped
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ from typing import Any
 
 from rasa_sdk.endpoint import create_app
 
+from bot import services
+from bot.clients.rasa import RasaClient
 from bot.http.admin import admin_blueprint
 from bot.logging import configure
 from bot.settings import Settings, get_settings
@@ -28,9 +30,14 @@ def build_app(settings: Settings) -> Any:
     async def _open(app: Any, loop: Any) -> None:
         await store.start()
         app.ctx.store = store
+        # hand-offs (issue 3): actions share this store; the admin API resumes Rasa
+        services.set_store(store)
+        app.ctx.rasa = RasaClient(settings.rasa_url, settings.secret("rasa_api_token"))
 
     @app.listener("after_server_stop")
     async def _close(app: Any, loop: Any) -> None:
+        services.set_store(None)
+        await app.ctx.rasa.aclose()
         await store.close()
 
     app.blueprint(

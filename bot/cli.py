@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from bot import handoff_cli
 from bot.settings import Settings, get_settings
 
 EXIT_NOT_RUNNING = 3
@@ -259,6 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(func=cmd_train)
     migrate = sub.add_parser("migrate", help="apply database migrations")
     migrate.set_defaults(func=cmd_migrate)
+    # hand-offs to a person (issue 3): bot/handoff_cli.py
+    handoff_cli.add_parser(sub)
     for name, func, helptext in (
         ("say", cmd_say, "send one message as a WhatsApp user and print the replies"),
         ("chat", cmd_chat, "talk to the bot interactively in the terminal"),

@@ -32,6 +32,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.clients.wappbiz import WappbizClient
+from bot.consent import OPT_OUT_PAYLOAD, is_stop_keyword
 from bot.errors import ProviderError, ReEngagementRequired
 from bot.http.auth import bearer_ok
 from bot.i18n import t
@@ -44,6 +45,7 @@ from bot.storage.threaded import ThreadedStore
 from bot.whatsapp import outbound
 from bot.whatsapp.inbound import INTENT_UNSUPPORTED, InboundMessage, InvalidWebhook
 from bot.whatsapp.ingest import Recorder, ingest, message_from_payload
+from connectors.handoff_gate import HandoffGate
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +73,11 @@ class ChannelRuntime:
         self._background: set[asyncio.Task[Any]] = set()
         self._inflight: set[str] = set()
         self._sweeper: asyncio.Future[Any] | None = None
+        # --- hand-off to a person (issue 3): quiet while a person has the conversation
+        self.app: Any = None  # the rasa server's Sanic app (its ctx holds the Agent)
+        self.handoff_gate = HandoffGate(
+            lambda: self.store, lambda: getattr(getattr(self.app, "ctx", None), "agent", None)
+        )
 
     async def start(self, on_new_message: OnNewMessage) -> None:
         if self.store is not None:
@@ -168,15 +175,23 @@ class ChannelRuntime:
             touch_inbound_at=message.timestamp or datetime.now(timezone.utc),
         )
         language = contact.language
-        if message.user_text and contact.language_source != "explicit":
+        # Detect on the sanitized text Rasa gets (no typed shortcut braces or HTML tags),
+        # never on an intent payload such as "/opt_out" or a button tap.
+        typed = (
+            message.text if message.user_text and not (message.text or "").startswith("/") else None
+        )
+        if typed and contact.language_source != "explicit":
             current = None if contact.language_source == "default" else contact.language
-            detected = detect_language(message.user_text, current)
+            detected = detect_language(typed, current)
             if detected != contact.language or contact.language_source == "default":
                 await self.store.set_language(message.wa_id, detected, "detected")
             language = detected
         if self.settings.wappbiz_mark_read:
             self.spawn(self._mark_read(message.wamid))
         if message.text == INTENT_UNSUPPORTED:
+            if await self.handoff_gate.is_open(message.wa_id):  # a person answers (issue 3)
+                await self.store.mark_inbound(message.wamid, "done")
+                return
             # Nothing for the dialogue to act on (a poll, an order...): answer politely here.
             reply = t(language, "channel.unsupported")
             for body in outbound.text_bodies(message.wa_id, reply):
@@ -184,8 +199,13 @@ class ChannelRuntime:
             await self.store.mark_inbound(message.wamid, "done")
             return
         metadata = {**message.metadata, "language": language, "role": contact.role}
+        text = message.text
+        if message.msg_type == "text" and is_stop_keyword(message.user_text):
+            # consent (issue 3): a bare STOP/BAJA/PARAR always opts out, whatever the NLU
+            # would make of it and also mid-form (bot/consent.py, data/rules/consent.yml)
+            text, metadata["consent_source"] = OPT_OUT_PAYLOAD, "keyword"
         user_message = UserMessage(
-            text=message.text,
+            text=text,
             output_channel=WappbizOutput(self, reply_to=message.wamid),
             sender_id=message.wa_id,
             input_channel=WappbizInput.name(),
@@ -193,7 +213,9 @@ class ChannelRuntime:
             metadata=metadata,
         )
         try:
-            await self.on_new_message(user_message)
+            # hand-off (issue 3): a person has the conversation, the bot stays quiet
+            if not await self.handoff_gate.intercept(user_message):
+                await self.on_new_message(user_message)
         except Exception as exc:
             await self.store.mark_inbound(message.wamid, "failed", f"{type(exc).__name__}: {exc}")
             event(
@@ -365,6 +387,7 @@ class WappbizInput(InputChannel):
 
         @bp.listener("after_server_start")
         async def _start(app: Any, loop: Any) -> None:
+            runtime.app = app  # hand-off gate (issue 3) reaches the Agent through it
             await runtime.start(on_new_message)
 
         @bp.listener("before_server_stop")

@@ -15,6 +15,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.http.auth import bearer_ok
+from bot.http.handoffs import add_handoff_routes
 from bot.logging import event, mask_phone
 from bot.storage.store import Store
 
@@ -29,8 +30,12 @@ def _contact_json(contact: Any) -> dict[str, Any]:
     return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in data.items()}
 
 
-def admin_blueprint(store_of: Any, token: str) -> Blueprint:
-    """``store_of(request)`` returns the started Store (kept on ``app.ctx``)."""
+def admin_blueprint(store_of: Any, token: str, rasa_of: Any = None) -> Blueprint:
+    """``store_of(request)`` returns the started Store (kept on ``app.ctx``).
+
+    ``rasa_of(request)`` returns the :class:`bot.clients.rasa.RasaClient` used to resume
+    conversations after a hand-off (default: ``app.ctx.rasa``).
+    """
     bp = Blueprint("admin", url_prefix="/admin")
 
     @bp.middleware("request")
@@ -72,5 +77,8 @@ def admin_blueprint(store_of: Any, token: str) -> Blueprint:
             contact = await store.get_contact(wa_id)
         event(log, "admin.contact_updated", wa_id=mask_phone(wa_id), role=role, language=language)
         return response.json(_contact_json(contact))
+
+    # --- hand-offs and incidents (issue 3): bot/http/handoffs.py
+    add_handoff_routes(bp, store_of, rasa_of or (lambda request: request.app.ctx.rasa))
 
     return bp

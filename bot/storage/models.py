@@ -178,3 +178,146 @@ class MessageStatus(Base):
         UniqueConstraint("wamid", "status"),
         Index(None, "received_at"),
     )
+
+
+# ---------------------------------------------------------------------------------------
+# Hand-off to a person and incidents reported by staff (issue 3; migration 0003_handoff).
+
+#: Why a conversation was handed to a person (what the user did just before).
+HANDOFF_REASONS = (
+    "user_request",  # asked for a person in their own words or with the menu button
+    "fallback",  # accepted the person offered after the bot did not understand twice
+    "bot_challenge",  # asked whether this is a bot and accepted the person offered
+    "journey_pending",  # asked for something whose journey is not built yet
+    "staff_request",  # an organizer/staff request the bot cannot answer yet (reports)
+)
+#: How an open hand-off ended: a person of the team released it, or the user opted out.
+HANDOFF_RELEASE_REASONS = ("released", "opt_out")
+
+
+class Handoff(Base):
+    """A conversation flagged for a person; the bot stays quiet while it is open.
+
+    Open means ``released_at IS NULL``; a partial unique index allows one open hand-off
+    per person, so asking twice (or two racing requests) keeps the first one.
+    """
+
+    __tablename__ = "handoffs"
+
+    id = Column(IdType, primary_key=True, autoincrement=True)
+    wa_id = Column(String(WA_ID_LEN), nullable=False)
+    reason = Column(String(32), nullable=False)
+    #: The user's last typed text before the hand-off (truncated), so the person
+    #: answering knows what it is about without reading the whole tracker.
+    last_user_text = Column(Text, nullable=True)
+    requested_at = Column(UTCDateTime(), nullable=False)
+    released_at = Column(UTCDateTime(), nullable=True)
+    #: Who ended it: ``admin-api``, ``cli`` or ``user`` (an opt-out).
+    released_by = Column(String(64), nullable=True)
+    release_reason = Column(String(16), nullable=True)
+
+    __table_args__ = (
+        Index(
+            "uq_handoffs_open_wa_id",
+            "wa_id",
+            unique=True,
+            postgresql_where=released_at.is_(None),
+            sqlite_where=released_at.is_(None),
+        ),
+        Index(None, "requested_at"),
+        CheckConstraint(_one_of("reason", HANDOFF_REASONS), name="reason"),
+        CheckConstraint(
+            "release_reason IS NULL OR " + _one_of("release_reason", HANDOFF_RELEASE_REASONS),
+            name="release_reason",
+        ),
+    )
+
+
+class Incident(Base):
+    """An incident at a venue reported by an organizer or staff member (``report_issue``)."""
+
+    __tablename__ = "incidents"
+
+    id = Column(IdType, primary_key=True, autoincrement=True)
+    wa_id = Column(String(WA_ID_LEN), nullable=False)
+    text = Column(Text, nullable=False)
+    #: The event named in the message (the ``event`` entity), when there was one.
+    event = Column(String(256), nullable=True)
+    created_at = Column(UTCDateTime(), nullable=False)
+
+    __table_args__ = (Index(None, "created_at"),)
+
+
+# ---------------------------------------------------------------------------------------
+# Consent log and data-subject requests (issue 3; migration 0002_consent).
+# Queries in bot/storage/consent.py, domain rules in bot/consent.py and bot/privacy.py.
+
+#: What a person may authorise separately (WhatsApp best practice: one opt-in per
+#: category; Ley 1581: a new purpose needs a new authorisation).
+CONSENT_PURPOSES = ("transactional", "marketing", "casting")
+#: How the decision reached us: a reply button, typed words, or a bare STOP/BAJA/PARAR.
+CONSENT_SOURCES = ("button", "text", "keyword")
+#: Ley 1581 art. 8 rights handled as requests with a legal deadline.
+DSR_KINDS = ("erasure", "access", "rectification")
+DSR_STATUSES = ("received", "in_progress", "completed", "rejected")
+
+
+class ConsentEvent(Base):
+    """One consent decision for one purpose: the accountability record (D.1377 arts. 26–27).
+
+    Append-only: a revocation is a new row with ``granted = false``, never an update;
+    database triggers refuse UPDATE and DELETE. The current state of a purpose is its
+    latest row (highest ``id``). ``(inbound_wamid, purpose)`` is unique so that a
+    replayed WhatsApp message (at-least-once turns) does not log the decision twice.
+    """
+
+    __tablename__ = "consent_log"
+
+    id = Column(IdType, primary_key=True, autoincrement=True)
+    wa_id = Column(String(WA_ID_LEN), nullable=False)
+    purpose = Column(String(16), nullable=False)
+    granted = Column(Boolean, nullable=False)
+    policy_version = Column(String(32), nullable=False)
+    #: SHA-256 of the notice text the person was shown, so the exact wording is provable.
+    policy_hash = Column(String(64), nullable=True)
+    source = Column(String(16), nullable=False)
+    #: The Rasa input channel the message came through (``wappbiz``), when known.
+    channel = Column(String(32), nullable=True)
+    #: The wamid of the message that carried the decision (the "Acepto" tap, the "STOP").
+    inbound_wamid = Column(String(WAMID_LEN), nullable=True)
+    created_at = Column(UTCDateTime(), nullable=False)
+
+    __table_args__ = (
+        Index(None, "wa_id", "purpose", "id"),
+        UniqueConstraint("inbound_wamid", "purpose"),
+        CheckConstraint(_one_of("purpose", CONSENT_PURPOSES), name="purpose"),
+        CheckConstraint(_one_of("source", CONSENT_SOURCES), name="source"),
+    )
+
+
+class DataSubjectRequest(Base):
+    """A Habeas Data request (erasure today) with the date the law gives us to answer.
+
+    ``due_at`` is the end (23:59:59 Bogotá) of the last business day of the legal term,
+    computed by :mod:`bot.privacy`. ``inbound_wamid`` is unique so a replayed message
+    does not file the request twice.
+    """
+
+    __tablename__ = "data_subject_requests"
+
+    id = Column(IdType, primary_key=True, autoincrement=True)
+    wa_id = Column(String(WA_ID_LEN), nullable=False)
+    kind = Column(String(16), nullable=False)
+    received_at = Column(UTCDateTime(), nullable=False)
+    due_at = Column(UTCDateTime(), nullable=False)
+    status = Column(String(16), nullable=False, server_default="received")
+    inbound_wamid = Column(String(WAMID_LEN), nullable=True)
+    updated_at = Column(UTCDateTime(), nullable=False)
+
+    __table_args__ = (
+        Index(None, "wa_id", "kind", "status"),
+        Index(None, "status", "due_at"),
+        UniqueConstraint("inbound_wamid"),
+        CheckConstraint(_one_of("kind", DSR_KINDS), name="kind"),
+        CheckConstraint(_one_of("status", DSR_STATUSES), name="status"),
+    )

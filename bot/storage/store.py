@@ -20,7 +20,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import sessionmaker
 
+from bot.storage.consent import ConsentStoreMixin  # consent log, Habeas Data (issue 3)
 from bot.storage.engine import SQLITE_BEGIN, create_engine, parse_url, sqlite_file
+from bot.storage.handoffs import HandoffStoreMixin
 from bot.storage.models import (
     INBOUND_STATES,
     LANGUAGE_SOURCES,
@@ -83,7 +85,10 @@ _outbound = OutboundMessage.__table__
 _statuses = MessageStatus.__table__
 
 
-class Store:
+class Store(  # the mixins keep one facade over modules of their own
+    HandoffStoreMixin,  # hand-offs and incidents: bot/storage/handoffs.py
+    ConsentStoreMixin,  # consent log and data-subject requests: bot/storage/consent.py
+):
     """Async access to contacts, the inbound inbox, outbound messages and statuses.
 
     Usage::

@@ -5,10 +5,17 @@ leading ``/`` removed, so nobody can inject ``/intent{...}`` through Rasa's
 shortcut syntax), while button and list replies carry the payload we set when
 sending, and media, locations and contacts become synthetic intents whose
 details travel in the message metadata.
+
+What the NLU gets of a typed text (docs/decisions/entities.md): no leading ``/``; of
+a text shaped like Rasa's shortcut (``/buy_ticket{"quantity": 99}``, ``/greet@0.9``)
+only the words, without the ``{...}`` entities or ``@`` confidence; no HTML/XML tags
+(WhatsApp shows none, and "<script>" read as "suscripción" to the model); at most
+:data:`NLU_MAX_CHARS` characters. ``user_text`` keeps what the person wrote.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -20,7 +27,27 @@ INTENT_CONTACTS = "/inbound_contacts"
 INTENT_UNSUPPORTED = "/unsupported_message"
 INTENT_WELCOME = "/greet"
 #: Nothing left to understand (an empty text or a lone "/"): the normal fallback answers.
-INTENT_EMPTY = "/nlu_fallback"
+#: The "@1.0" keeps it apart from the fallback's own "Otra cosa" button ("/nlu_fallback",
+#: actions/fallback.py): an empty message after a fallback is a second miss, not a tap.
+INTENT_EMPTY = "/nlu_fallback@1.0"
+#: Longest text handed to the NLU. Parsing grows faster than the length and Rasa parses
+#: on its event loop: measured 0.3 s at 4,096 characters and 23 s at 65,536 (WhatsApp's
+#: own limit for a typed message), during which no other conversation moves. 4,096 is
+#: the Cloud API's limit for a text body.
+NLU_MAX_CHARS = 4096
+
+#: Rasa's ``/intent@confidence{entities}`` shortcut, once the slash is gone
+#: (rasa.shared.core.training_data.story_reader.yaml_story_reader).
+_SHORTCUT = re.compile(
+    r"^(?P<intent>[^{@]+)(?P<confidence>@[0-9.]*)?(?P<entities>\{.*\})?(?P<rest>.*)$", re.S
+)
+#: Control characters other than tab and newlines (a NUL breaks PostgreSQL text), and
+#: the invisible characters a paste can leave around a message.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_INVISIBLE = "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff"
+#: An HTML/XML tag: ``<b>``, ``</script>``, ``<img src=x onerror=...>``; not "<3" or
+#: "<laura@gmail.com>".
+_TAG = re.compile(r"</?[a-zA-Z][\w:-]*(?:\s[^<>]*)?/?>")
 
 MEDIA_TYPES = ("image", "video", "document", "audio", "sticker")
 #: Types that are recorded but not answered (answering a reaction would be noise).
@@ -75,6 +102,22 @@ class WebhookBatch:
     other_fields: list[str] = field(default_factory=list)
 
 
+def without_nul(value: Any) -> Any:
+    """``value`` with every U+0000 removed from its strings (keys included).
+
+    A person can type a NUL (``"\\u0000"`` in the webhook JSON). PostgreSQL refuses it in
+    ``text`` and ``jsonb``, so the inbox insert failed, the webhook got 503 and Wappbíz
+    retried it for days, failing every webhook that shared its group commit as well.
+    """
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_nul(v) for v in value]
+    return value
+
+
 def parse_timestamp(value: Any) -> datetime | None:
     """Webhooks send unix seconds as strings; tolerate ints and garbage."""
     try:
@@ -87,6 +130,7 @@ def parse_webhook(data: Any) -> WebhookBatch:
     """Flatten ``entry[].changes[]`` into messages and statuses, sorted by timestamp."""
     if not isinstance(data, dict):
         raise InvalidWebhook("body must be a JSON object")
+    data = without_nul(data)
     if data.get("object") != "whatsapp_business_account":
         raise InvalidWebhook("object must be 'whatsapp_business_account'")
     entries = data.get("entry")
@@ -155,6 +199,8 @@ def parse_message(
     raw: dict[str, Any], *, profile_name: str | None = None, phone_number_id: str | None = None
 ) -> InboundMessage:
     """Turn one ``messages[]`` item into what the channel hands to Rasa."""
+    raw = without_nul(raw)
+    profile_name = without_nul(profile_name)
     wamid = raw.get("id")
     sender = raw.get("from") or raw.get("from_user_id")
     if not sender and raw.get("type") == "system":
@@ -164,12 +210,16 @@ def parse_message(
     if not wamid or not sender:
         raise InvalidWebhook("a message needs 'id' and 'from'")
     msg_type = str(raw.get("type") or "unknown")
+    timestamp = parse_timestamp(raw.get("timestamp"))
     metadata: dict[str, Any] = {
         "wamid": str(wamid),
         "wa_id": str(sender),
         "message_type": msg_type,
         "phone_number_id": phone_number_id,
         "profile_name": profile_name,
+        # when the person wrote (ISO 8601, UTC): "mañana" is relative to it, also when
+        # the message is replayed later (bot.nlu_entities)
+        "timestamp": timestamp.isoformat() if timestamp else None,
     }
     for key in ("context", "referral"):
         if isinstance(raw.get(key), dict):
@@ -179,7 +229,7 @@ def parse_message(
         wamid=str(wamid),
         wa_id=str(sender),
         msg_type=msg_type,
-        timestamp=parse_timestamp(raw.get("timestamp")),
+        timestamp=timestamp,
         text=text,
         user_text=user_text,
         metadata=metadata,
@@ -189,11 +239,29 @@ def parse_message(
 
 
 def sanitize_user_text(text: str) -> str:
-    """Neutralise Rasa's ``/intent{...}`` shortcut in anything a person typed."""
-    cleaned = text.strip()
+    """What the NLU gets of anything a person typed (see the module docstring)."""
+    cleaned = _CONTROL.sub("", text).strip().strip(_INVISIBLE).strip()
+    shortcut = cleaned.startswith("/")
     while cleaned.startswith("/"):
         cleaned = cleaned[1:].lstrip()
-    return cleaned
+    if shortcut:
+        match = _SHORTCUT.match(cleaned)
+        if match and (match.group("confidence") or match.group("entities")):
+            cleaned = f"{match.group('intent').strip()} {match.group('rest').strip()}".strip()
+    if "<" in cleaned:
+        cleaned = re.sub(r"\s+", " ", _TAG.sub(" ", cleaned)).strip()
+        while cleaned.startswith("/"):
+            cleaned = cleaned[1:].lstrip()
+    return _cap(cleaned)
+
+
+def _cap(text: str) -> str:
+    """At most NLU_MAX_CHARS characters, cut at a space when there is one near the end."""
+    if len(text) <= NLU_MAX_CHARS:
+        return text
+    cut = text[:NLU_MAX_CHARS]
+    space = cut.rfind(" ", NLU_MAX_CHARS - 200)
+    return (cut[:space] if space > 0 else cut).rstrip()
 
 
 def _obj(raw: dict[str, Any], key: str) -> dict[str, Any]:
@@ -207,6 +275,8 @@ def _text_for(
     """Return (text for Rasa, text the user typed) and fill type-specific metadata."""
     if msg_type == "text":
         body = str(_obj(raw, "text").get("body") or "")
+        if len(body) > NLU_MAX_CHARS:
+            metadata["truncated_from"] = len(body)  # the NLU saw the first NLU_MAX_CHARS
         return (sanitize_user_text(body) or INTENT_EMPTY), body
     if msg_type == "interactive":
         interactive = _obj(raw, "interactive")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from rasa_sdk import Tracker
+
+from bot.storage.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -74,3 +76,33 @@ def make_tracker() -> TrackerFactory:
         )
 
     return factory
+
+
+# --- application database for actions that record things (issue 3: hand-offs,
+# incidents; also consent). Every action test gets a Store on a private migrated SQLite
+# file, registered in bot.services, so no test ever opens the developer's var/ database.
+
+
+@pytest.fixture(scope="session")
+def migrated_db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One migrated SQLite database for the session (tests use distinct wa_ids)."""
+    from bot.storage.migrate import upgrade
+
+    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('appdb') / 'app.db'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(autouse=True)
+async def app_store(migrated_db_url: str) -> AsyncIterator[Store]:
+    """The Store actions get from ``bot.services.get_store()`` during this test."""
+    from bot import services
+
+    store = Store(migrated_db_url)
+    await store.start()
+    services.set_store(store)
+    try:
+        yield store
+    finally:
+        services.reset()
+        await store.close()

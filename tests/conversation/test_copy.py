@@ -75,7 +75,7 @@ def test_no_empty_or_untrimmed_text() -> None:
 def test_the_actions_use_only_existing_keys_with_the_right_parameters() -> None:
     keys = used_keys()
     # sanity: the scan found the calls of every journey
-    assert {"greet.welcome", "greet.welcome_back", "goodbye.text", "handoff.text"} <= set(keys)
+    assert {"greet.welcome", "greet.welcome_back", "goodbye.text", "handoff.failed"} <= set(keys)
     assert {"fallback.text", "fallback.again", "bot_challenge.text", "help.body"} <= set(keys)
     for lang in SUPPORTED:
         texts = catalog(lang)
@@ -103,13 +103,13 @@ def test_texts_fit_an_interactive_body() -> None:
 
 def test_t_formats_and_falls_back() -> None:
     hours = t("en", "handoff.hours")
-    assert hours in t("en", "handoff.text", hours=hours)
+    assert hours in t("en", "handoff.later", hours=hours, when="today")
     assert t("fr", "goodbye.text") == t("es", "goodbye.text")
     assert t(None, "goodbye.text") == t("es", "goodbye.text")
     with pytest.raises(KeyError):
         t("es", "no.such.key")
     with pytest.raises(KeyError):
-        t("es", "handoff.text")  # a parameter is missing
+        t("es", "handoff.later", hours="x")  # a parameter is missing
 
 
 def test_english_falls_back_to_spanish_for_a_missing_key(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu import OutOfScopeFallback
+from bot.nlu import OutOfScopeFallback, SymbolOnlyClassifier
 
 
 def parsed(intent: str, confidence: float) -> Message:
@@ -42,3 +43,40 @@ def test_message_without_intent_is_untouched() -> None:
     message = Message(data={"text": "x"})
     component().process([message])
     assert "intent" not in message.data
+
+
+def symbol_message(text: str) -> Message:
+    message = parsed("affirm", 0.83)  # what DIET says of every emoji-only message
+    message.set("text", text)
+    return message
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("👍", "affirm"),
+        ("👍🏽👍🏽", "affirm"),
+        ("👌 ✅", "affirm"),
+        ("✔️", "affirm"),
+        ("👎", "deny"),
+        ("👋", "greet"),
+        ("🙏🏻", "thank"),
+        ("🍕🍕🚗", "nlu_fallback"),
+        ("🔥🔥🔥", "nlu_fallback"),
+        ("👍👎", "nlu_fallback"),
+        ("???", "nlu_fallback"),
+        ("...", "nlu_fallback"),
+        ("   ", "nlu_fallback"),
+    ],
+)
+def test_symbol_only_messages(text: str, intent: str) -> None:
+    [message] = SymbolOnlyClassifier({}).process([symbol_message(text)])
+    assert message.data["intent"] == {"name": intent, "confidence": 1.0}
+    assert message.data["intent_ranking"][0]["name"] == intent
+    assert message.data["entities"] == []
+
+
+@pytest.mark.parametrize("text", ["ok 👍", "2 🎟️", "hola", "/affirm", "sí"])
+def test_messages_with_letters_or_digits_or_payloads_are_untouched(text: str) -> None:
+    [message] = SymbolOnlyClassifier({}).process([symbol_message(text)])
+    assert message.data["intent"] == {"name": "affirm", "confidence": 0.83}

@@ -76,6 +76,10 @@ def test_spanish_greeting_with_working_buttons(running: RunningStack) -> None:
     contact = store_call(running, lambda s: s.get_contact(user.wa_id))
     assert contact.language == "es" and contact.phone_e164 == "+" + user.wa_id
 
+    # first contact: the Ley 1581 notice asks for consent (issue 3); accepting shows the menu
+    assert [b["id"] for b in buttons] == ["/opt_in", "/opt_out"]
+    user.send({"type": "interactive", "button_reply": buttons[0]})
+    buttons = [simplify(m) for m in user.replies()][-1]["buttons"]
     help_button = next(b for b in buttons if b["id"] == "/help")
     user.send({"type": "interactive", "button_reply": help_button})
     after_tap = [simplify(m) for m in user.replies()]
@@ -101,7 +105,8 @@ def test_bot_challenge_is_honest_and_offers_a_person(running: RunningStack) -> N
 def test_out_of_scope_gets_the_fallback_with_buttons(running: RunningStack) -> None:
     user = new_user(running)
     replies = say(user, "cual es el clima en bogota mañana")
-    assert replies[0]["text"] == t("es", "fallback.text")
+    # issue 3: out of scope is said plainly (no "did you mean" with silly guesses)
+    assert replies[0]["text"] == t("es", "fallback.out_of_scope")
     assert replies[0].get("buttons") or replies[0].get("rows")
 
 

@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
 from bot.storage.engine import create_engine
-from bot.storage.migrate import PROJECT_ROOT, current, downgrade, head, upgrade
+from bot.storage.migrate import PROJECT_ROOT, alembic_config, current, downgrade, head, upgrade
 from bot.storage.models import metadata
 from bot.storage.store import Store
 from tests.storage.conftest import APP_TABLES, sqlite_url
@@ -42,8 +43,13 @@ def _env_without_database() -> dict[str, str]:
     return env
 
 
-def test_head_is_the_initial_revision() -> None:
-    assert head() == "0001"
+def test_revisions_form_one_chain() -> None:
+    """0001, then 0002_consent (issue 3), then later ones: one head, no branches."""
+    script = ScriptDirectory.from_config(alembic_config())
+    chain = [revision.revision for revision in script.walk_revisions()][::-1]
+    assert chain[:2] == ["0001", "0002_consent"]
+    assert chain[2:3] == ["0003_handoff"]  # hand-offs and incidents (issue 3)
+    assert script.get_heads() == [head()] == [chain[-1]]
 
 
 async def test_upgrade_creates_every_table_and_index(fresh_db: Callable[[], str]) -> None:
@@ -78,12 +84,27 @@ async def test_upgrade_creates_every_table_and_index(fresh_db: Callable[[], str]
         },
         "outbound_messages": {"ix_outbound_messages_wa_id_id", "ix_outbound_messages_status_id"},
         "message_statuses": {"ix_message_statuses_received_at"},
+        # consent log and data-subject requests (0002_consent)
+        "consent_log": {"ix_consent_log_wa_id_purpose_id"},
+        "data_subject_requests": {
+            "ix_data_subject_requests_wa_id_kind_status",
+            "ix_data_subject_requests_status_due_at",
+        },
+        # hand-offs and incidents (0003_handoff); one open hand-off per wa_id is a
+        # partial unique index, which inspectors list as an index, not a constraint
+        "handoffs": {"uq_handoffs_open_wa_id", "ix_handoffs_requested_at"},
+        "incidents": {"ix_incidents_created_at"},
     }
     assert await _inspect(url, uniques) == {
         "contacts": {("wa_id",)},
         "inbound_messages": {("wamid",)},
         "outbound_messages": {("wamid",)},
         "message_statuses": {("wamid", "status")},
+        # consent log and data-subject requests (0002_consent)
+        "consent_log": {("inbound_wamid", "purpose")},
+        "data_subject_requests": {("inbound_wamid",)},
+        "handoffs": set(),
+        "incidents": set(),
     }
 
 
@@ -197,7 +218,7 @@ def test_cli_upgrades_configured_database(tmp_path: Path) -> None:
     assert check.returncode == 1, check.stderr
     done = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert "at 0001" in done.stdout
+    assert f"at {head()}" in done.stdout
     assert (state_dir / "fashionistas.db").is_file()
     check = subprocess.run([*cmd, "--check"], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert check.returncode == 0, check.stderr

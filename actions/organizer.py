@@ -1,0 +1,153 @@
+"""Requests for organizers and staff: sales and attendance reports, incidents at a venue.
+
+Honoured only for contacts whose role (``contacts.role``) is organizer or staff;
+everybody else gets a polite refusal. The action decides, not a rule on a slot: the
+role lives in the database (set with ``PUT /admin/contacts/<wa_id>``), so checking it
+where the request is served keeps one source of truth and fails closed.
+
+* ``report_issue``: recorded in ``incidents`` and acknowledged with its number.
+* ``sales_report`` / ``attendance_report``: need Hi.Events (issue 4). Until then the
+  answer says so honestly and offers a person. No figures are made up.
+  # ISSUE 4 REPLACES the two report actions' ``serve`` with the real reports.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.base import LocalizedAction, menu_options
+from actions.journeys import entity_values
+from bot import services
+from bot.handoff import last_typed_text
+from bot.i18n import t
+from bot.journeys import STAFF_ROLES, role_of
+from bot.logging import event, mask_phone
+from bot.replies import buttons_message
+
+log = logging.getLogger(__name__)
+
+
+async def contact_role(tracker: Tracker) -> str | None:
+    """The contact's role from the database; the channel's metadata only if it is down.
+
+    The WhatsApp channel read the same column a moment earlier to fill the metadata, so
+    the fallback is the same fact, just older. No contact at all means no role.
+    """
+    try:
+        store = await services.get_store()
+        contact = await store.get_contact(tracker.sender_id)
+    except ValueError:  # a sender id that is not a phone number (rasa shell, tests)
+        return None
+    except Exception as exc:
+        event(log, "organizer.role_lookup_failed", logging.ERROR, error=type(exc).__name__)
+        return role_of((tracker.latest_message or {}).get("metadata"))
+    return None if contact is None else contact.role
+
+
+class StaffOnlyAction(LocalizedAction, ABC):
+    """Refuses politely unless the contact is organizer or staff, then :meth:`serve`."""
+
+    async def respond(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+        lang: str,
+    ) -> list[EventType]:
+        role = await contact_role(tracker)
+        if role not in STAFF_ROLES:
+            event(log, "organizer.refused", wa_id=mask_phone(tracker.sender_id), intent=self.name())
+            options = menu_options(lang, ("help", "human_handoff"), domain)
+            dispatcher.utter_message(**buttons_message(t(lang, "organizer.refused"), options))
+            return []
+        return await self.serve(dispatcher, tracker, domain, lang)
+
+    @abstractmethod
+    async def serve(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+        lang: str,
+    ) -> list[EventType]:
+        """Answer an authorized organizer or staff member."""
+
+
+class ReportNotConnected(StaffOnlyAction, ABC):
+    """A report that needs Hi.Events (issue 4): say so, offer a person, invent nothing."""
+
+    report_key: str
+
+    async def serve(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+        lang: str,
+    ) -> list[EventType]:
+        text = t(lang, "organizer.report_pending", report=t(lang, self.report_key))
+        options = menu_options(lang, ("human_handoff",), domain)
+        dispatcher.utter_message(**buttons_message(text, options))
+        return []
+
+
+class ActionSalesReport(ReportNotConnected):
+    report_key = "organizer.report_sales"
+
+    def name(self) -> str:
+        return "action_sales_report"
+
+
+class ActionAttendanceReport(ReportNotConnected):
+    report_key = "organizer.report_attendance"
+
+    def name(self) -> str:
+        return "action_attendance_report"
+
+
+class ActionReportIssue(StaffOnlyAction):
+    """Record the incident the staff member described and answer with its number."""
+
+    def name(self) -> str:
+        return "action_report_issue"
+
+    async def serve(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+        lang: str,
+    ) -> list[EventType]:
+        # this message, or the one a "did you mean" button tap answered
+        text = last_typed_text(tracker.events, within=2)
+        if text is None:  # came from a button: there is no description to record
+            dispatcher.utter_message(text=t(lang, "organizer.issue_describe"))
+            return []
+        venue_event = entity_values((tracker.latest_message or {}).get("entities")).get("event")
+        try:
+            store = await services.get_store()
+            incident = await store.record_incident(tracker.sender_id, text=text, event=venue_event)
+        except Exception as exc:
+            event(log, "organizer.incident_not_recorded", logging.ERROR, error=type(exc).__name__)
+            options = menu_options(lang, ("human_handoff",), domain)
+            dispatcher.utter_message(**buttons_message(t(lang, "organizer.issue_failed"), options))
+            return []
+        event(
+            log,
+            "organizer.incident_recorded",
+            wa_id=mask_phone(tracker.sender_id),
+            incident=incident.id,
+        )
+        if venue_event:
+            reply = t(lang, "organizer.issue_recorded_event", number=incident.id, event=venue_event)
+        else:
+            reply = t(lang, "organizer.issue_recorded", number=incident.id)
+        options = menu_options(lang, ("human_handoff",), domain)
+        dispatcher.utter_message(**buttons_message(reply, options))
+        return []
