@@ -91,7 +91,7 @@ def readable(reply: dict[str, Any]) -> bool:
 
 
 def test_bad_input_gets_answers_and_breaks_nothing(running: RunningStack) -> None:
-    user = SandboxSession(running.settings, "573120000001", "Laura")
+    user = SandboxSession(running.settings, "573170000001", "Laura")  # own range: 57317…
     user.check_running()
     wamids: dict[str, str] = {}
     answers: dict[str, list[dict[str, Any]]] = {}
