@@ -34,8 +34,22 @@ __all__ = ["OUT_OF_SCOPE_INTENT", "SYMBOL_INTENTS", "OutOfScopeFallback", "Symbo
 OUT_OF_SCOPE_INTENT = "out_of_scope"
 
 
+class BuiltFromConfig:
+    """Rasa builds graph components through ``create``; ours need nothing but their config."""
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> Any:
+        return cls(config)  # type: ignore[call-arg]
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class OutOfScopeFallback(GraphComponent, IntentClassifier):
+class OutOfScopeFallback(BuiltFromConfig, GraphComponent, IntentClassifier):
     """Reports the intents listed in ``intents`` (default ``out_of_scope``) as ``nlu_fallback``."""
 
     @classmethod
@@ -49,16 +63,6 @@ class OutOfScopeFallback(GraphComponent, IntentClassifier):
     def __init__(self, config: dict[str, Any]) -> None:
         self.component_config = config
         self._intents = frozenset(config.get("intents") or ())
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> OutOfScopeFallback:
-        return cls(config)
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
@@ -106,7 +110,7 @@ def _symbols(text: str) -> list[str] | None:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class SymbolOnlyClassifier(GraphComponent, IntentClassifier):
+class SymbolOnlyClassifier(BuiltFromConfig, GraphComponent, IntentClassifier):
     """Classifies messages that hold no letter or digit: emoji, punctuation, nothing.
 
     Why: Rasa's ``WhitespaceTokenizer`` drops emoji, so "👍", "🍕🍕" and "???" all reach
@@ -125,16 +129,6 @@ class SymbolOnlyClassifier(GraphComponent, IntentClassifier):
 
     def __init__(self, config: dict[str, Any]) -> None:
         self.component_config = config
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> SymbolOnlyClassifier:
-        return cls(config)
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:

@@ -35,10 +35,8 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.graph import GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import (
     ENTITIES,
@@ -53,6 +51,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.nlu import BuiltFromConfig
 from bot.nlu_dates import (
     BOGOTA,
     NUMBER_WORDS,
@@ -189,7 +188,7 @@ _TRAILING_DAY = re.compile(r"^\s+\d{1,2}(?:st|nd|rd|th)?\b(?![:/.]?\d)", re.IGNO
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
-class EntityNormalizer(GraphComponent, EntityExtractorMixin):
+class EntityNormalizer(BuiltFromConfig, GraphComponent, EntityExtractorMixin):
     """Gives ``quantity``, ``date``, ``email`` and ``language`` entities usable values."""
 
     @classmethod
@@ -220,16 +219,6 @@ class EntityNormalizer(GraphComponent, EntityExtractorMixin):
         self._use_dateparser = bool(config.get("use_dateparser", True))
         if self._use_dateparser:
             warm()
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> EntityNormalizer:
-        return cls(config)
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:

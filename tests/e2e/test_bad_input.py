@@ -10,7 +10,6 @@ afterwards the same contact gets the normal welcome to "hola" and the tables are
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import httpx
@@ -22,6 +21,7 @@ from bot.i18n import t
 from bot.storage.models import Base
 from bot.storage.store import Store
 from bot.whatsapp.inbound import NLU_MAX_CHARS
+from tests.support.chat import store_call
 from tests.support.stack import RunningStack
 
 pytestmark = pytest.mark.e2e
@@ -51,18 +51,6 @@ BAD_INPUT: list[tuple[str, dict[str, Any]]] = [
     ("html", {"type": "text", "text": "<b>hola</b> <img src=x onerror=alert(1)>"}),
 ]
 SHORTCUTS = ("buy_shortcut", "opt_out_shortcut", "greet_shortcut")
-
-
-def store_call(running: RunningStack, fn: Any) -> Any:
-    async def go() -> Any:
-        store = Store(running.settings.resolved_database_url)
-        await store.start()
-        try:
-            return await fn(store)
-        finally:
-            await store.close()
-
-    return asyncio.run(go())
 
 
 def tracker_events(running: RunningStack, wa_id: str) -> list[dict[str, Any]]:

@@ -2,43 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
-
 import pytest
 
-from bot.cli import SandboxSession, simplify
+from bot.cli import SandboxSession
 from bot.i18n import t
-from bot.storage.store import Store
+from tests.support import chat
+from tests.support.chat import phone_numbers, say, store_call, tap
 from tests.support.stack import RunningStack
 
 pytestmark = pytest.mark.e2e
 
-_numbers = iter(range(573120000001, 573129999999))
+_numbers = phone_numbers(573120000001)
 
 
 def new_user(running: RunningStack, name: str = "Sara") -> SandboxSession:
-    session = SandboxSession(running.settings, str(next(_numbers)), name)
-    session.check_running()
-    return session
-
-
-def say(session: SandboxSession, text: str) -> list[dict[str, Any]]:
-    session.send({"type": "text", "text": text})
-    return [simplify(m) for m in session.replies(first_timeout=30)]
-
-
-def tap(session: SandboxSession, button: dict[str, Any]) -> list[dict[str, Any]]:
-    session.send({"type": "interactive", "button_reply": button})
-    return [simplify(m) for m in session.replies(first_timeout=30)]
-
-
-def store_call(running: RunningStack, fn: Any) -> Any:
-    async def go() -> Any:
-        async with Store(running.settings.resolved_database_url) as store:
-            return await fn(store)
-
-    return asyncio.run(go())
+    return chat.new_user(running, _numbers, name)
 
 
 def test_first_contact_notice_declined_in_english(running: RunningStack) -> None:

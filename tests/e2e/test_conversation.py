@@ -14,7 +14,6 @@ import json
 import os
 import subprocess
 import sys
-from typing import Any
 
 import httpx
 import pytest
@@ -23,34 +22,17 @@ import qrcode
 from bot.cli import SandboxSession, simplify
 from bot.i18n import t
 from bot.storage.store import Store
+from tests.support import chat
+from tests.support.chat import phone_numbers, say, store_call
 from tests.support.stack import RunningStack, free_port
 
 pytestmark = pytest.mark.e2e
 
-_numbers = iter(range(573110000001, 573119999999))
+_numbers = phone_numbers(573110000001)
 
 
 def new_user(running: RunningStack, name: str = "Laura") -> SandboxSession:
-    session = SandboxSession(running.settings, str(next(_numbers)), name)
-    session.check_running()
-    return session
-
-
-def say(session: SandboxSession, text: str) -> list[dict[str, Any]]:
-    session.send({"type": "text", "text": text})
-    return [simplify(m) for m in session.replies(first_timeout=30)]
-
-
-def store_call(running: RunningStack, fn: Any) -> Any:
-    async def go() -> Any:
-        store = Store(running.settings.resolved_database_url)
-        await store.start()
-        try:
-            return await fn(store)
-        finally:
-            await store.close()
-
-    return asyncio.run(go())
+    return chat.new_user(running, _numbers, name)
 
 
 def first_text(session: SandboxSession) -> str | None:

@@ -7,7 +7,6 @@ conversation over Rasa's HTTP API.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import datetime, timezone
 from typing import Any
@@ -15,34 +14,20 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.cli import SandboxSession, simplify
+from bot.cli import SandboxSession
 from bot.handoff import handoff_text
 from bot.i18n import t
-from bot.storage.store import Store
+from tests.support import chat
+from tests.support.chat import phone_numbers, say, store_call
 from tests.support.stack import RunningStack
 
 pytestmark = pytest.mark.e2e
 
-_numbers = iter(range(573160000001, 573169999999))  # own range: numbers are per suite
+_numbers = phone_numbers(573160000001)
 
 
 def new_user(running: RunningStack) -> SandboxSession:
-    session = SandboxSession(running.settings, str(next(_numbers)), "Valentina")
-    session.check_running()
-    return session
-
-
-def say(session: SandboxSession, text: str) -> list[dict[str, Any]]:
-    session.send({"type": "text", "text": text})
-    return [simplify(m) for m in session.replies(first_timeout=30)]
-
-
-def store_call(running: RunningStack, fn: Any) -> Any:
-    async def go() -> Any:
-        async with Store(running.settings.resolved_database_url) as store:
-            return await fn(store)
-
-    return asyncio.run(go())
+    return chat.new_user(running, _numbers, "Valentina")
 
 
 def tracker(running: RunningStack, wa_id: str) -> dict[str, Any]:

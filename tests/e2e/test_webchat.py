@@ -61,7 +61,13 @@ def test_type_a_message_and_tap_a_button(
     page.press("#composer", "Enter")
     welcome = t("es", "greet.welcome").split("*")[0].strip()
     page.wait_for_selector(f".bubble[data-from='bot']:has-text('{welcome}')", timeout=30_000)
-    button = page.locator("button.reply-button", has_text=t("es", "menu.help.title")).first
+    # first contact: the Ley 1581 notice asks for consent; accepting brings the menu
+    accept = page.locator("button.reply-button", has_text=t("es", "consent.accept_button")).first
+    accept.wait_for(timeout=10_000)
+    accept.click()
+    accepted = t("es", "consent.accepted").split("✅")[0].strip()
+    page.wait_for_selector(f".bubble[data-from='bot']:has-text('{accepted}')", timeout=30_000)
+    button = page.locator("button.reply-button", has_text=t("es", "menu.help.title")).last
     button.wait_for(timeout=10_000)
     button.click()
     help_text = t("es", "help.body").split("*")[0].strip()
