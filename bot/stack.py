@@ -137,8 +137,9 @@ class Stack:
                     rasa,
                     "run",
                     "--enable-api",
-                    "--auth-token",
-                    settings.secret("rasa_api_token"),
+                    # one argument with "=": a token may begin with "-", which argparse
+                    # would take for an option (token_urlsafe uses "-" and "_")
+                    f"--auth-token={settings.secret('rasa_api_token')}",
                     "-i",
                     settings.bind_host,
                     "-p",
