@@ -38,6 +38,8 @@ def entity_values(entities: Iterable[Mapping[str, Any]] | None) -> dict[str, str
         name, value = entity.get("entity"), entity.get("value")
         if not name or value is None or name in values:
             continue
+        if name == "date" and entity.get("text"):
+            value = entity["text"]  # "el sábado", as written, not the resolved ISO value
         text = " ".join(str(value).split())
         if text:
             values[str(name)] = text[:ENTITY_VALUE_MAX]

@@ -131,6 +131,14 @@ async def test_a_very_long_entity_is_cut(domain: dict) -> None:
     assert "x" * 61 not in messages[0]["text"]
 
 
+async def test_a_resolved_date_is_repeated_as_the_user_wrote_it(domain: dict) -> None:
+    date = {**entity("date", "2026-11-28"), "text": "el sábado"}
+    latest = tracker("buy_ticket", "2 boletas pal sábado", entities=[date])
+    messages, _ = await run(ActionJourneyPending(), latest, domain)
+    assert "el sábado" in messages[0]["text"]
+    assert "2026-11-28" not in messages[0]["text"]
+
+
 async def test_pending_journey_for_an_unexpected_intent_stays_neutral(domain: dict) -> None:
     messages, _ = await run(ActionJourneyPending(), tracker("greet", "hola"), domain)
     assert t("es", "journey.intent_unknown") in messages[0]["text"]
