@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.i18n import language_of, t
 from bot.journeys import is_built
-from bot.replies import Option
+from bot.replies import Option, buttons_message
 
 LANGUAGE_SLOT = "language"
 
@@ -73,6 +73,17 @@ def menu_options(
         if intent in known and is_built(intent)
     ]
     return options[:limit] if limit is not None else options
+
+
+def utter_with_options(
+    dispatcher: CollectingDispatcher,
+    lang: str,
+    text: str,
+    wanted: Iterable[str],
+    domain: Mapping[str, Any] | None,
+) -> None:
+    """Send ``text`` with reply buttons for the ``wanted`` intents the model knows."""
+    dispatcher.utter_message(**buttons_message(text, menu_options(lang, wanted, domain)))
 
 
 class LocalizedAction(Action, ABC):

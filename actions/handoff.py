@@ -18,13 +18,12 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import ActionExecuted, ConversationPaused, EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import LocalizedAction, menu_options
+from actions.base import LocalizedAction, utter_with_options
 from actions.fallback import FALLBACK_ACTION, previous_bot_action
 from bot import services
 from bot.handoff import handoff_text, last_typed_text
 from bot.i18n import t
 from bot.logging import event, mask_phone
-from bot.replies import buttons_message
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +56,9 @@ class ActionBotChallenge(LocalizedAction):
         domain: dict[str, Any],
         lang: str,
     ) -> list[EventType]:
-        options = menu_options(lang, ("human_handoff",), domain)
-        dispatcher.utter_message(**buttons_message(t(lang, "bot_challenge.text"), options))
+        utter_with_options(
+            dispatcher, lang, t(lang, "bot_challenge.text"), ("human_handoff",), domain
+        )
         return []
 
 

@@ -21,9 +21,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import LocalizedAction, menu_options
+from actions.base import LocalizedAction, utter_with_options
 from bot.i18n import catalog, t
-from bot.replies import buttons_message
 
 #: Entity values longer than this are cut: they are quoted back, not trusted.
 ENTITY_VALUE_MAX = 60
@@ -97,6 +96,5 @@ class ActionJourneyPending(LocalizedAction):
             what=understood(lang, intent),
             details=f" ({details})" if details else "",
         )
-        options = menu_options(lang, ("human_handoff", "help"), domain)
-        dispatcher.utter_message(**buttons_message(text, options))
+        utter_with_options(dispatcher, lang, text, ("human_handoff", "help"), domain)
         return []

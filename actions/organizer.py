@@ -21,14 +21,13 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import LocalizedAction, menu_options
+from actions.base import LocalizedAction, utter_with_options
 from actions.journeys import entity_values
 from bot import services
 from bot.handoff import last_typed_text
 from bot.i18n import t
 from bot.journeys import STAFF_ROLES, role_of
 from bot.logging import event, mask_phone
-from bot.replies import buttons_message
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +62,9 @@ class StaffOnlyAction(LocalizedAction, ABC):
         role = await contact_role(tracker)
         if role not in STAFF_ROLES:
             event(log, "organizer.refused", wa_id=mask_phone(tracker.sender_id), intent=self.name())
-            options = menu_options(lang, ("help", "human_handoff"), domain)
-            dispatcher.utter_message(**buttons_message(t(lang, "organizer.refused"), options))
+            utter_with_options(
+                dispatcher, lang, t(lang, "organizer.refused"), ("help", "human_handoff"), domain
+            )
             return []
         return await self.serve(dispatcher, tracker, domain, lang)
 
@@ -92,8 +92,7 @@ class ReportNotConnected(StaffOnlyAction, ABC):
         lang: str,
     ) -> list[EventType]:
         text = t(lang, "organizer.report_pending", report=t(lang, self.report_key))
-        options = menu_options(lang, ("human_handoff",), domain)
-        dispatcher.utter_message(**buttons_message(text, options))
+        utter_with_options(dispatcher, lang, text, ("human_handoff",), domain)
         return []
 
 
@@ -135,8 +134,9 @@ class ActionReportIssue(StaffOnlyAction):
             incident = await store.record_incident(tracker.sender_id, text=text, event=venue_event)
         except Exception as exc:
             event(log, "organizer.incident_not_recorded", logging.ERROR, error=type(exc).__name__)
-            options = menu_options(lang, ("human_handoff",), domain)
-            dispatcher.utter_message(**buttons_message(t(lang, "organizer.issue_failed"), options))
+            utter_with_options(
+                dispatcher, lang, t(lang, "organizer.issue_failed"), ("human_handoff",), domain
+            )
             return []
         event(
             log,
@@ -148,6 +148,5 @@ class ActionReportIssue(StaffOnlyAction):
             reply = t(lang, "organizer.issue_recorded_event", number=incident.id, event=venue_event)
         else:
             reply = t(lang, "organizer.issue_recorded", number=incident.id)
-        options = menu_options(lang, ("human_handoff",), domain)
-        dispatcher.utter_message(**buttons_message(reply, options))
+        utter_with_options(dispatcher, lang, reply, ("human_handoff",), domain)
         return []
