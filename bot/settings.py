@@ -65,6 +65,35 @@ class Settings(BaseSettings):
     wappbiz_backoff_base_s: float = Field(0.5, env="WAPPBIZ_BACKOFF_BASE_S")
     wappbiz_mark_read: bool = Field(True, env="WAPPBIZ_MARK_READ")
 
+    # --- Hi.Events (ticketing) -------------------------------------------------
+    #: Base of the API including its ``/api`` prefix; unset = the sandbox emulator.
+    hi_events_base_url: str | None = Field(None, env="HI_EVENTS_BASE_URL")
+    hi_events_email: str = Field("bot@fashionistas.co", env="HI_EVENTS_EMAIL")
+    hi_events_password: str | None = Field(None, env="HI_EVENTS_PASSWORD")
+    hi_events_account_id: int | None = Field(None, env="HI_EVENTS_ACCOUNT_ID")
+    hi_events_organizer_id: int = Field(1, env="HI_EVENTS_ORGANIZER_ID")
+    #: Secret Hi.Events returned when the bot's webhook was registered.
+    hi_events_webhook_secret: str | None = Field(None, env="HI_EVENTS_WEBHOOK_SECRET")
+    hi_events_timeout_s: float = Field(10.0, env="HI_EVENTS_TIMEOUT_S")
+    hi_events_max_attempts: int = Field(4, env="HI_EVENTS_MAX_ATTEMPTS")
+
+    # --- payments (Wompi first, Mercado Pago second) ------------------------------
+    payment_provider: str = Field("wompi", env="PAYMENT_PROVIDER")
+    #: Minutes a payment link (and the seats held for it) stays valid.
+    payment_link_ttl_min: int = Field(30, env="PAYMENT_LINK_TTL_MIN")
+    wompi_base_url: str | None = Field(None, env="WOMPI_BASE_URL")
+    #: Where links are shared: ``{checkout}/l/{id}`` (https://checkout.wompi.co in production).
+    wompi_checkout_url: str | None = Field(None, env="WOMPI_CHECKOUT_URL")
+    wompi_public_key: str | None = Field(None, env="WOMPI_PUBLIC_KEY")
+    wompi_private_key: str | None = Field(None, env="WOMPI_PRIVATE_KEY")
+    wompi_events_secret: str | None = Field(None, env="WOMPI_EVENTS_SECRET")
+    wompi_integrity_secret: str | None = Field(None, env="WOMPI_INTEGRITY_SECRET")
+    mercadopago_base_url: str | None = Field(None, env="MERCADOPAGO_BASE_URL")
+    mercadopago_access_token: str | None = Field(None, env="MERCADOPAGO_ACCESS_TOKEN")
+    mercadopago_webhook_secret: str | None = Field(None, env="MERCADOPAGO_WEBHOOK_SECRET")
+    payments_timeout_s: float = Field(10.0, env="PAYMENTS_TIMEOUT_S")
+    payments_max_attempts: int = Field(4, env="PAYMENTS_MAX_ATTEMPTS")
+
     # --- behaviour -------------------------------------------------------------
     webhook_max_body_bytes: int = Field(1_048_576, env="WEBHOOK_MAX_BODY_BYTES")
     default_language: str = Field("es", env="DEFAULT_LANGUAGE")
@@ -79,6 +108,12 @@ class Settings(BaseSettings):
     def _language_supported(cls, value: str) -> str:  # noqa: N805 - pydantic API
         if value not in ("es", "en"):
             raise ValueError("DEFAULT_LANGUAGE must be 'es' or 'en'")
+        return value
+
+    @validator("payment_provider")
+    def _payment_provider_known(cls, value: str) -> str:  # noqa: N805 - pydantic API
+        if value not in ("wompi", "mercadopago"):
+            raise ValueError("PAYMENT_PROVIDER must be 'wompi' or 'mercadopago'")
         return value
 
     @validator("log_format")
@@ -121,6 +156,26 @@ class Settings(BaseSettings):
         return f"{base.rstrip('/')}/{self.wappbiz_api_version}"
 
     @property
+    def hi_events_url(self) -> str:
+        """Base of the Hi.Events API (``…/api``); the sandbox mounts it at ``/hi-events/api``."""
+        return (self.hi_events_base_url or f"{self.sandbox_url}/hi-events/api").rstrip("/")
+
+    @property
+    def wompi_url(self) -> str:
+        """Base of the Wompi API (``…/v1``); the sandbox mounts it at ``/wompi/v1``."""
+        return (self.wompi_base_url or f"{self.sandbox_url}/wompi/v1").rstrip("/")
+
+    @property
+    def wompi_checkout_base(self) -> str:
+        """Hosted checkout; a payment link is ``{this}/l/{id}``."""
+        return (self.wompi_checkout_url or f"{self.sandbox_url}/wompi/checkout").rstrip("/")
+
+    @property
+    def mercadopago_url(self) -> str:
+        """Base of the Mercado Pago API; the sandbox mounts it at ``/mercadopago``."""
+        return (self.mercadopago_base_url or f"{self.sandbox_url}/mercadopago").rstrip("/")
+
+    @property
     def resolved_database_url(self) -> str:
         """Async SQLAlchemy URL of the application database."""
         url = self.database_url or f"sqlite+aiosqlite:///{self.state_dir / 'fashionistas.db'}"
@@ -145,11 +200,31 @@ class Settings(BaseSettings):
             if value.strip().lower() in _PLACEHOLDERS:
                 raise RuntimeError(f"{name.upper()} is a placeholder; set a real secret")
             return value
-        if name.startswith("wappbiz_") and not self.uses_wappbiz_sandbox:
-            raise RuntimeError(
-                f"{name.upper()} must be set when WAPPBIZ_BASE_URL points at a real provider"
-            )
+        for prefix, base in _REAL_PROVIDER_URLS.items():
+            if name.startswith(prefix) and getattr(self, base):
+                raise RuntimeError(
+                    f"{name.upper()} must be set when {base.upper()} points at a real provider"
+                )
         return _sandbox_secret(self.state_dir, name)
+
+
+#: A secret of these providers may only be generated while their emulator stands in.
+_REAL_PROVIDER_URLS = {
+    "wappbiz_": "wappbiz_base_url",
+    "hi_events_": "hi_events_base_url",
+    "wompi_": "wompi_base_url",
+    "mercadopago_": "mercadopago_base_url",
+}
+
+#: Generated sandbox secrets carry the provider's own test prefixes, so a client that
+#: checks the key kind (``pub_test_`` against the sandbox) sees what it would in real life.
+_SANDBOX_PREFIXES = {
+    "wompi_public_key": "pub_test_",
+    "wompi_private_key": "prv_test_",
+    "wompi_events_secret": "test_events_",
+    "wompi_integrity_secret": "test_integrity_",
+    "mercadopago_access_token": "TEST-",
+}
 
 
 _PLACEHOLDERS = frozenset({"changeme", "change-me", "change_me", "secret", "xxx", "placeholder"})
@@ -161,7 +236,7 @@ def _sandbox_secret(state_dir: Path, name: str) -> str:
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(24)
+    value = _SANDBOX_PREFIXES.get(name, "") + secrets.token_urlsafe(24)
     # One temporary file per writer: a shared name let a second writer replace (or
     # remove) the first one's file between its write and its link, so processes
     # starting together crashed or disagreed. Owner-only, since it is a secret.

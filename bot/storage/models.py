@@ -321,3 +321,204 @@ class DataSubjectRequest(Base):
         CheckConstraint(_one_of("kind", DSR_KINDS), name="kind"),
         CheckConstraint(_one_of("status", DSR_STATUSES), name="status"),
     )
+
+
+# ---------------------------------------------------------------------------------------
+# Ticket purchases, payments, QR tickets, check-in and refunds (migration 0004_purchases).
+# Queries in bot/storage/purchases.py.
+
+#: Life of a purchase. ``awaiting_payment``: a payment link exists (or is being made);
+#: ``paid``: the provider confirmed the money, the order is to be completed in Hi.Events
+#: and the tickets sent (the fulfilment worker); ``fulfilled``: tickets issued;
+#: ``expired``: the link lapsed unpaid; ``flagged``: needs a person (amount mismatch,
+#: fulfilment given up); ``cancelled``: the buyer or the team called it off.
+PURCHASE_STATES = ("awaiting_payment", "paid", "fulfilled", "expired", "flagged", "cancelled")
+PAYMENT_PROVIDERS = ("wompi", "mercadopago")
+#: What the webhook handler did with a payment event. Open on purpose (no CHECK): a new
+#: outcome is a code change, not a migration.
+PAYMENT_OUTCOMES = ("applied", "duplicate", "mismatch", "unknown_purchase", "late", "ignored")
+#: Ley 1480 art. 47 (retracto: 5 business days) or a request outside it (organizer policy).
+REFUND_BASES = ("retracto", "outside_retracto")
+REFUND_STATUSES = ("pending", "approved", "rejected")
+
+#: 64-bit integers (pesos, Hi.Events ids): BIGINT on PostgreSQL; SQLite's INTEGER is
+#: already 64-bit. The same type as the surrogate keys, under a name that says why.
+Int64 = IdType
+
+
+class Purchase(Base):
+    """A ticket purchase made in WhatsApp: the system of record of the money.
+
+    ``reference`` is our id handed to the payment provider (it comes back in its
+    webhooks); ``(provider, link_id)`` identifies the payment link. Money is in whole
+    Colombian pesos (COP has no cents in practice) as BIGINT.
+    """
+
+    __tablename__ = "purchases"
+
+    id = Column(IdType, primary_key=True, autoincrement=True)
+    reference = Column(String(40), nullable=False)
+    wa_id = Column(String(WA_ID_LEN), nullable=False)
+    language = Column(String(2), nullable=False)
+    event_id = Column(Int64, nullable=False)
+    event_title = Column(String(256), nullable=False)
+    event_starts_at = Column(UTCDateTime(), nullable=False)
+    product_id = Column(Int64, nullable=False)
+    price_id = Column(Int64, nullable=False)
+    ticket_type = Column(String(64), nullable=False)
+    quantity = Column(Integer, nullable=False)
+    unit_price_cop = Column(Int64, nullable=False)
+    total_cop = Column(Int64, nullable=False)
+    currency = Column(String(3), nullable=False, server_default="COP")
+    buyer_name = Column(String(128), nullable=False)
+    buyer_email = Column(String(254), nullable=False)
+    #: The Hi.Events order reserved for this purchase (short id shown to people).
+    hi_order_short_id = Column(String(32), nullable=True)
+    hi_order_public_id = Column(String(16), nullable=True)
+    hi_order_id = Column(Int64, nullable=True)
+    hi_session = Column(String(64), nullable=True)
+    #: Set with the payment link.
+    provider = Column(String(16), nullable=True)
+    link_id = Column(String(64), nullable=True)
+    link_url = Column(Text, nullable=True)
+    link_expires_at = Column(UTCDateTime(), nullable=True)
+    state = Column(String(16), nullable=False, server_default="awaiting_payment")
+    payment_transaction_id = Column(String(64), nullable=True)
+    payment_method = Column(String(32), nullable=True)
+    paid_at = Column(UTCDateTime(), nullable=True)
+    fulfilled_at = Column(UTCDateTime(), nullable=True)
+    #: Fulfilment attempts (reset when paid); the worker's lease and back-off live in
+    #: ``next_attempt_at``.
+    attempts = Column(Integer, nullable=False, server_default="0")
+    next_attempt_at = Column(UTCDateTime(), nullable=True)
+    last_error = Column(Text, nullable=True)
+    created_at = Column(UTCDateTime(), nullable=False)
+    updated_at = Column(UTCDateTime(), nullable=False)
+
+    __table_args__ = (
+        UniqueConstraint("reference"),
+        UniqueConstraint("provider", "link_id"),
+        Index(None, "wa_id", "id"),
+        Index(None, "state", "next_attempt_at"),
+        CheckConstraint(_one_of("language", LANGUAGES), name="language"),
+        CheckConstraint(_one_of("state", PURCHASE_STATES), name="state"),
+        CheckConstraint(
+            "provider IS NULL OR " + _one_of("provider", PAYMENT_PROVIDERS), name="provider"
+        ),
+        CheckConstraint("quantity > 0", name="quantity"),
+        CheckConstraint("unit_price_cop >= 0 AND total_cop >= 0", name="amounts"),
+    )
+
+
+class PaymentEvent(Base):
+    """One payment notification (webhook or poll) per provider transaction and status.
+
+    ``UNIQUE(provider, transaction_id, status)`` makes a re-delivered webhook a no-op;
+    ``purchase_id`` is a plain column (no foreign key) so an event for an unknown
+    purchase is still recorded, then reconciled by a person.
+    """
+
+    __tablename__ = "payment_events"
+
+    id = Column(IdType, primary_key=True, autoincrement=True)
+    provider = Column(String(16), nullable=False)
+    transaction_id = Column(String(64), nullable=False)
+    status = Column(String(16), nullable=False)
+    purchase_id = Column(IdType, nullable=True)
+    amount_cop = Column(Int64, nullable=True)
+    currency = Column(String(3), nullable=True)
+    reference = Column(String(64), nullable=True)
+    link_id = Column(String(64), nullable=True)
+    method = Column(String(32), nullable=True)
+    outcome = Column(String(32), nullable=True)
+    received_at = Column(UTCDateTime(), nullable=False)
+    raw = Column(JSONType, nullable=False)
+
+    __table_args__ = (
+        UniqueConstraint("provider", "transaction_id", "status"),
+        Index(None, "purchase_id"),
+        CheckConstraint(_one_of("provider", PAYMENT_PROVIDERS), name="provider"),
+    )
+
+
+class Ticket(Base):
+    """A QR ticket (a Hi.Events attendee) issued for a purchase, and its check-in."""
+
+    __tablename__ = "tickets"
+
+    id = Column(IdType, primary_key=True, autoincrement=True)
+    purchase_id = Column(IdType, nullable=False)
+    #: Hi.Events attendee public id: what the QR code carries.
+    attendee_public_id = Column(String(16), nullable=False)
+    attendee_id = Column(Int64, nullable=True)
+    holder_name = Column(String(128), nullable=False)
+    ticket_type = Column(String(64), nullable=False)
+    wa_id = Column(String(WA_ID_LEN), nullable=False)
+    #: The uploaded QR image and the message that carried it.
+    media_id = Column(String(128), nullable=True)
+    wamid = Column(String(WAMID_LEN), nullable=True)
+    sent_at = Column(UTCDateTime(), nullable=True)
+    checked_in_at = Column(UTCDateTime(), nullable=True)
+    welcomed_at = Column(UTCDateTime(), nullable=True)
+    created_at = Column(UTCDateTime(), nullable=False)
+
+    __table_args__ = (
+        UniqueConstraint("attendee_public_id"),
+        Index(None, "purchase_id"),
+        Index(None, "wa_id", "id"),
+    )
+
+
+class RefundRequest(Base):
+    """A refund asked for by the buyer, and the team's decision.
+
+    A partial unique index allows one pending request per purchase, so asking twice
+    (or two racing requests) keeps the first.
+    """
+
+    __tablename__ = "refund_requests"
+
+    id = Column(IdType, primary_key=True, autoincrement=True)
+    purchase_id = Column(IdType, nullable=False)
+    wa_id = Column(String(WA_ID_LEN), nullable=False)
+    reason = Column(Text, nullable=True)
+    basis = Column(String(32), nullable=False)
+    eligible = Column(Boolean, nullable=False)
+    retracto_deadline = Column(UTCDateTime(), nullable=True)
+    refund_due_by = Column(UTCDateTime(), nullable=True)
+    status = Column(String(16), nullable=False, server_default="pending")
+    requested_at = Column(UTCDateTime(), nullable=False)
+    decided_at = Column(UTCDateTime(), nullable=True)
+    decided_by = Column(String(64), nullable=True)
+    decision_note = Column(Text, nullable=True)
+    notified_at = Column(UTCDateTime(), nullable=True)
+
+    __table_args__ = (
+        Index(
+            "uq_refund_requests_pending_purchase_id",
+            "purchase_id",
+            unique=True,
+            postgresql_where=status == "pending",
+            sqlite_where=status == "pending",
+        ),
+        Index(None, "wa_id", "id"),
+        Index(None, "status", "id"),
+        CheckConstraint(_one_of("basis", REFUND_BASES), name="basis"),
+        CheckConstraint(_one_of("status", REFUND_STATUSES), name="status"),
+    )
+
+
+class WebhookReceipt(Base):
+    """A webhook already handled, by source and idempotency key (insert-or-ignore)."""
+
+    __tablename__ = "webhook_receipts"
+
+    id = Column(IdType, primary_key=True, autoincrement=True)
+    source = Column(String(32), nullable=False)
+    key = Column(String(128), nullable=False)
+    received_at = Column(UTCDateTime(), nullable=False)
+
+    __table_args__ = (
+        UniqueConstraint("source", "key"),
+        Index(None, "received_at"),
+    )

@@ -35,6 +35,7 @@ from bot.storage.models import (
     OutboundMessage,
 )
 from bot.storage.phones import normalize_wa_id, to_e164
+from bot.storage.purchases import PurchaseStoreMixin  # ticket purchases: bot/storage/purchases.py
 from bot.storage.records import ContactRecord, InboundRecord, OutboundRecord, StatusRecord
 from bot.storage.types import as_utc, utcnow
 
@@ -88,6 +89,7 @@ _statuses = MessageStatus.__table__
 class Store(  # the mixins keep one facade over modules of their own
     HandoffStoreMixin,  # hand-offs and incidents: bot/storage/handoffs.py
     ConsentStoreMixin,  # consent log and data-subject requests: bot/storage/consent.py
+    PurchaseStoreMixin,  # ticket purchases, payments, tickets, refunds: bot/storage/purchases.py
 ):
     """Async access to contacts, the inbound inbox, outbound messages and statuses.
 

@@ -49,6 +49,7 @@ def test_revisions_form_one_chain() -> None:
     chain = [revision.revision for revision in script.walk_revisions()][::-1]
     assert chain[:2] == ["0001", "0002_consent"]
     assert chain[2:3] == ["0003_handoff"]  # hand-offs and incidents (issue 3)
+    assert "0004_purchases" in chain[3:]  # ticket purchases
     assert script.get_heads() == [head()] == [chain[-1]]
 
 
@@ -94,6 +95,17 @@ async def test_upgrade_creates_every_table_and_index(fresh_db: Callable[[], str]
         # partial unique index, which inspectors list as an index, not a constraint
         "handoffs": {"uq_handoffs_open_wa_id", "ix_handoffs_requested_at"},
         "incidents": {"ix_incidents_created_at"},
+        # ticket purchases (0004_purchases); one pending refund per purchase is a
+        # partial unique index, listed as an index
+        "purchases": {"ix_purchases_wa_id_id", "ix_purchases_state_next_attempt_at"},
+        "payment_events": {"ix_payment_events_purchase_id"},
+        "tickets": {"ix_tickets_purchase_id", "ix_tickets_wa_id_id"},
+        "refund_requests": {
+            "uq_refund_requests_pending_purchase_id",
+            "ix_refund_requests_wa_id_id",
+            "ix_refund_requests_status_id",
+        },
+        "webhook_receipts": {"ix_webhook_receipts_received_at"},
     }
     assert await _inspect(url, uniques) == {
         "contacts": {("wa_id",)},
@@ -105,6 +117,12 @@ async def test_upgrade_creates_every_table_and_index(fresh_db: Callable[[], str]
         "data_subject_requests": {("inbound_wamid",)},
         "handoffs": set(),
         "incidents": set(),
+        # ticket purchases (0004_purchases)
+        "purchases": {("reference",), ("provider", "link_id")},
+        "payment_events": {("provider", "transaction_id", "status")},
+        "tickets": {("attendee_public_id",)},
+        "refund_requests": set(),
+        "webhook_receipts": {("source", "key")},
     }
 
 
