@@ -11,7 +11,9 @@ with a private state dir, then measures:
 - webhooks lost or processed twice (each message id must get exactly one reply
   set, including deliberately duplicated deliveries);
 - resident memory of each process;
-- NLU parse latency (``bench/nlu.py``, also alone: ``python -m bench nlu``).
+- NLU parse latency (``bench/nlu.py``, also alone: ``python -m bench nlu``);
+- payment webhook → last QR ticket accepted, lost and doubled purchases
+  (``bench/purchases.py``, also alone: ``python -m bench purchases``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import httpx
 import psutil
 
 from bench import nlu as bench_nlu
+from bench import purchases as bench_purchases
 from bench.load import build_request, run_open_loop
 from bot.storage.store import Store
 from bot.whatsapp.signature import sign
@@ -268,6 +271,8 @@ async def main_async(running: RunningStack) -> None:
 def main() -> int:
     if sys.argv[1:] == ["nlu"]:  # `python -m bench nlu`: only the NLU parse latency
         return bench_nlu.main()
+    if sys.argv[1:] == ["purchases"]:  # `python -m bench purchases`: payment → QR tickets
+        return bench_purchases.main()
     with tempfile.TemporaryDirectory(prefix="fashionistas-bench-") as tmp:
         print(f"# starting the stack in {tmp} ...", file=sys.stderr, flush=True)
         env = {"LOG_LEVEL": "WARNING"}
@@ -279,7 +284,8 @@ def main() -> int:
             asyncio.run(main_async(running))
         finally:
             running.stack.stop()
-    return bench_nlu.main()  # in-process, after the stack has stopped
+    bench_purchases.main()  # in-process (sandbox + action server), after the stack stopped
+    return bench_nlu.main()
 
 
 if __name__ == "__main__":

@@ -15,9 +15,12 @@ from rasa_sdk.endpoint import create_app
 from bot import services
 from bot.clients.rasa import RasaClient
 from bot.http.admin import admin_blueprint
+from bot.http.webhooks import webhooks_blueprint
 from bot.logging import configure
 from bot.settings import Settings, get_settings
 from bot.storage.store import Store
+from bot.ticketing.context import Ticketing
+from bot.ticketing.fulfilment import FulfilmentWorker
 
 log = logging.getLogger(__name__)
 
@@ -33,15 +36,31 @@ def build_app(settings: Settings) -> Any:
         # hand-offs (issue 3): actions share this store; the admin API resumes Rasa
         services.set_store(store)
         app.ctx.rasa = RasaClient(settings.rasa_url, settings.secret("rasa_api_token"))
+        # tickets (issue 4): Hi.Events, the payment gateway and the fulfilment worker
+        app.ctx.ticketing = Ticketing.from_settings(settings, store)
+        services.set_ticketing(app.ctx.ticketing)
+        app.ctx.fulfilment = FulfilmentWorker(app.ctx.ticketing)
+        app.ctx.fulfilment.start()
+
+    @app.listener("before_server_stop")
+    async def _stop_worker(app: Any, loop: Any) -> None:
+        await app.ctx.fulfilment.stop()
 
     @app.listener("after_server_stop")
     async def _close(app: Any, loop: Any) -> None:
         services.set_store(None)
+        services.set_ticketing(None)
+        await app.ctx.ticketing.aclose()
         await app.ctx.rasa.aclose()
         await store.close()
 
     app.blueprint(
         admin_blueprint(lambda request: request.app.ctx.store, settings.secret("admin_token"))
+    )
+    app.blueprint(
+        webhooks_blueprint(
+            lambda request: request.app.ctx.ticketing, settings.secret("hi_events_webhook_secret")
+        )
     )
     return app
 

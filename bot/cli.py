@@ -60,6 +60,10 @@ def simplify(message: dict[str, Any]) -> dict[str, Any]:
                 for s in action.get("sections", [])
                 for r in s.get("rows", [])
             ]
+        elif interactive.get("type") == "cta_url":
+            parameters = action.get("parameters") or {}
+            out["url"] = parameters.get("url")
+            out["button"] = parameters.get("display_text")
     elif kind in ("image", "document", "video", "audio", "sticker"):
         media = body.get(kind) or {}
         out.update({k: media[k] for k in ("link", "id", "caption", "filename") if k in media})

@@ -27,24 +27,30 @@ __all__ = [
 ]
 
 #: Journeys that work end to end today; menus offer nothing else.
-BUILT: frozenset[str] = frozenset({"help", "human_handoff"})
+BUILT: frozenset[str] = frozenset(
+    {
+        "help",
+        "human_handoff",
+        # issue 4: events, tickets and payments (actions/events.py, purchase.py, orders.py)
+        "list_events",
+        "event_info",
+        "ask_directions",
+        "ask_dress_code",
+        "buy_ticket",
+        "ask_price",
+        "payment_methods",
+        "payment_status",
+        "resend_ticket",
+        "request_refund",
+        "check_in_help",
+        "check_schedule",
+    }
+)
 
 #: Intents whose journeys come in issue 4 (events, tickets, payments: Hi.Events, Wompi)
 #: and issue 5 (castings, portfolio, payouts). Until then: ``action_journey_pending``.
 PENDING: tuple[str, ...] = (
-    # issue 4: attendees
-    "list_events",
-    "event_info",
-    "ask_directions",
-    "ask_dress_code",
-    "buy_ticket",
-    "ask_price",
-    "payment_methods",
-    "payment_status",
-    "resend_ticket",
-    "request_refund",
-    "check_in_help",
-    "check_schedule",
+    # issue 5: feedback after an event (with the feedback request it sends)
     "give_feedback",
     # issue 5: models and designers
     "casting_apply",

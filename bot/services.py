@@ -11,14 +11,16 @@ Tests register a store on a temporary database with :func:`set_store`.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from bot.settings import get_settings
 from bot.storage.store import Store
 
-__all__ = ["get_store", "reset", "set_store"]
+__all__ = ["get_store", "get_ticketing", "reset", "set_store", "set_ticketing"]
 
 _store: Store | None = None
 _lock: asyncio.Lock | None = None
+_ticketing: Any = None
 
 
 def set_store(store: Store | None) -> None:
@@ -42,8 +44,25 @@ async def get_store() -> Store:
     return _store
 
 
+def set_ticketing(ticketing: Any) -> None:
+    """Register the process's :class:`bot.ticketing.context.Ticketing` (issue 4)."""
+    global _ticketing
+    _ticketing = ticketing
+
+
+async def get_ticketing() -> Any:
+    """Hi.Events, the payment gateway and the messenger, built once per process."""
+    global _ticketing
+    if _ticketing is None:
+        from bot.ticketing.context import Ticketing
+
+        _ticketing = Ticketing.from_settings(get_settings(), await get_store())
+    return _ticketing
+
+
 def reset() -> None:
     """Forget the registered store and lock (tests switch event loops between cases)."""
-    global _store, _lock
+    global _store, _lock, _ticketing
     _store = None
     _lock = None
+    _ticketing = None

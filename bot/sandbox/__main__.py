@@ -11,6 +11,9 @@ import argparse
 from bot.logging import configure
 from bot.sandbox.app import create_sandbox_app
 from bot.sandbox.config import SandboxConfig
+from bot.sandbox.hi_events import HiEventsConfig
+from bot.sandbox.mercadopago import MercadoPagoConfig
+from bot.sandbox.wompi import WompiConfig
 from bot.settings import get_settings
 
 
@@ -31,7 +34,13 @@ def main(argv: list[str] | None = None) -> None:
     if args.async_window_error:
         overrides["sync_window_error"] = False
     config = SandboxConfig.from_settings(settings, **overrides)
-    app = create_sandbox_app(config, name="wappbiz_sandbox")
+    app = create_sandbox_app(
+        config,
+        name="wappbiz_sandbox",
+        hi_events=HiEventsConfig.from_settings(settings),
+        wompi=WompiConfig.from_settings(settings),
+        mercadopago=MercadoPagoConfig.from_settings(settings),
+    )
     app.run(host=settings.bind_host, port=settings.sandbox_port, access_log=False, motd=False)
 
 

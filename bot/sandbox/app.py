@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sanic import Request, Sanic
 from sanic.exceptions import MethodNotSupported, NotFound, SanicException
@@ -22,14 +23,30 @@ from bot.sandbox.http import reply
 from bot.sandbox.sandbox_api import sandbox_blueprint
 from bot.sandbox.wappbiz_emulator import WappbizEmulator
 
+if TYPE_CHECKING:  # the other emulators are imported only when mounted
+    from bot.sandbox.hi_events import HiEventsConfig
+    from bot.sandbox.mercadopago import MercadoPagoConfig
+    from bot.sandbox.wompi import WompiConfig
+
 log = logging.getLogger(__name__)
 
 WEBCHAT_DIR = Path(__file__).resolve().parent / "webchat"
 _APP_NUMBERS = itertools.count(1)
 
 
-def create_sandbox_app(config: SandboxConfig, name: str | None = None) -> Sanic:
-    """Build the sandbox Sanic app; ``name`` must be unique per process (Sanic 21.12 rule)."""
+def create_sandbox_app(
+    config: SandboxConfig,
+    name: str | None = None,
+    *,
+    hi_events: HiEventsConfig | None = None,
+    wompi: WompiConfig | None = None,
+    mercadopago: MercadoPagoConfig | None = None,
+) -> Sanic:
+    """Build the sandbox Sanic app; ``name`` must be unique per process (Sanic 21.12 rule).
+
+    The Hi.Events, Wompi and Mercado Pago emulators are mounted when their configuration
+    is given (``python -m bot.sandbox`` always gives them; the Wappbíz-only tests don't).
+    """
     app = Sanic(name or f"wappbiz_sandbox_{next(_APP_NUMBERS)}", configure_logging=False)
     # 100 MB documents (contract §5) plus multipart/base64 overhead.
     app.config.REQUEST_MAX_SIZE = 150 * 1024 * 1024
@@ -40,6 +57,18 @@ def create_sandbox_app(config: SandboxConfig, name: str | None = None) -> Sanic:
 
     app.blueprint(graph_blueprint(emulator))
     app.blueprint(sandbox_blueprint(emulator))
+    if hi_events is not None:
+        from bot.sandbox.hi_events import mount_hi_events
+
+        mount_hi_events(app, hi_events)
+    if wompi is not None:
+        from bot.sandbox.wompi import mount_wompi
+
+        mount_wompi(app, wompi)
+    if mercadopago is not None:
+        from bot.sandbox.mercadopago import mount_mercadopago
+
+        mount_mercadopago(app, mercadopago)
     _mount_webchat(app)
 
     @app.exception(NotFound, MethodNotSupported)

@@ -107,6 +107,8 @@ class StoredMessage:
     biz_opaque_callback_data: str | None = None
     read_requested: bool = False
     history: list[tuple[str, int]] = field(default_factory=list)
+    #: When the emulator accepted it, to the microsecond (benchmarks measure up to here).
+    accepted_at: float = field(default_factory=time.time)
 
     def to_api(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -119,6 +121,7 @@ class StoredMessage:
             "timestamp": self.timestamp,
             "status": self.status,
             "body": self.body,
+            "accepted_at": self.accepted_at,
         }
         if self.error:
             data["error"] = self.error

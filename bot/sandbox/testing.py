@@ -35,10 +35,14 @@ class ServerThread:
         self._thread.start()
         self._servers: list[Any] = []
 
-    def serve(self, app: Sanic, timeout: float = 15.0) -> str:
-        """Start ``app`` and return its base URL (``http://127.0.0.1:<port>``)."""
+    def serve(self, app: Sanic, timeout: float = 15.0, port: int = 0) -> str:
+        """Start ``app`` and return its base URL (``http://127.0.0.1:<port>``).
+
+        ``port`` 0 picks a free one; a fixed port is for apps that must know each
+        other's URLs before they start (the sandbox posts webhooks to the action server).
+        """
         sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
+        sock.bind(("127.0.0.1", port))
         port = sock.getsockname()[1]
         future = asyncio.run_coroutine_threadsafe(self._start(app, sock), self.loop)
         future.result(timeout=timeout)

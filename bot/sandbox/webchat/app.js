@@ -69,6 +69,7 @@
       unsupported: "Mensaje de tipo «{type}»",
       reaction_to: "reaccionó {emoji}",
       image: "Imagen",
+      scan_at_door: "🚪 Escanear en la puerta",
       audio: "Audio",
       video: "Video",
       sticker: "Sticker",
@@ -131,6 +132,7 @@
       unsupported: "Message of type “{type}”",
       reaction_to: "reacted {emoji}",
       image: "Image",
+      scan_at_door: "🚪 Scan at the door",
       audio: "Audio",
       video: "Video",
       sticker: "Sticker",
@@ -377,6 +379,12 @@
       renderInteractive(body.interactive || {}, bubble, actions);
     } else if (["image", "document", "audio", "video", "sticker"].indexOf(type) >= 0) {
       renderMedia(type, body[type] || {}, bubble);
+      // A ticket QR can be taken to the emulated door (Hi.Events check-in) from here.
+      if (type === "image" && (body.image || {}).id) {
+        var door = link("door?media_id=" + encodeURIComponent(body.image.id), t("scan_at_door"), "reply-button cta");
+        door.setAttribute("data-testid", "scan-at-door");
+        actions.appendChild(door);
+      }
     } else if (type === "location") {
       renderLocation(body.location || {}, bubble);
     } else if (type === "contacts") {
