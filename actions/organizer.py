@@ -6,9 +6,10 @@ role lives in the database (set with ``PUT /admin/contacts/<wa_id>``), so checki
 where the request is served keeps one source of truth and fails closed.
 
 * ``report_issue``: recorded in ``incidents`` and acknowledged with its number.
-* ``sales_report`` / ``attendance_report``: need Hi.Events (issue 4). Until then the
-  answer says so honestly and offers a person. No figures are made up.
-  # ISSUE 4 REPLACES the two report actions' ``serve`` with the real reports.
+* ``sales_report`` / ``attendance_report``: read from Hi.Events (issue 4,
+  ``bot/ticketing/reports.py``), every order included, also those sold elsewhere. If
+  Hi.Events cannot be reached the answer says so and offers a person; no figures are
+  made up.
 """
 
 from __future__ import annotations
@@ -24,10 +25,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.base import LocalizedAction, utter_with_options
 from actions.journeys import entity_values
 from bot import services
+from bot.errors import ProviderError
 from bot.handoff import last_typed_text
 from bot.i18n import t
 from bot.journeys import STAFF_ROLES, role_of
 from bot.logging import event, mask_phone
+from bot.ticketing import reports
+from bot.ticketing.money import cop
 
 log = logging.getLogger(__name__)
 
@@ -79,10 +83,11 @@ class StaffOnlyAction(LocalizedAction, ABC):
         """Answer an authorized organizer or staff member."""
 
 
-class ReportNotConnected(StaffOnlyAction, ABC):
-    """A report that needs Hi.Events (issue 4): say so, offer a person, invent nothing."""
+class ActionSalesReport(StaffOnlyAction):
+    """Tickets sold and revenue per upcoming event, from Hi.Events."""
 
-    report_key: str
+    def name(self) -> str:
+        return "action_sales_report"
 
     async def serve(
         self,
@@ -91,23 +96,68 @@ class ReportNotConnected(StaffOnlyAction, ABC):
         domain: dict[str, Any],
         lang: str,
     ) -> list[EventType]:
-        text = t(lang, "organizer.report_pending", report=t(lang, self.report_key))
-        utter_with_options(dispatcher, lang, text, ("human_handoff",), domain)
+        try:
+            report = await reports.sales(await services.get_ticketing())
+        except ProviderError:
+            return _unavailable(dispatcher, lang, domain)
+        lines = [t(lang, "organizer.sales_header")]
+        for row in report:
+            types = ", ".join(f"{kind} {n}" for kind, n in sorted(row.by_type.items()))
+            lines.append(
+                t(
+                    lang,
+                    "organizer.sales_line",
+                    event=row.event.title,
+                    tickets=row.tickets,
+                    orders=row.orders,
+                    revenue=cop(row.revenue_cop),
+                    types=types or "—",
+                    awaiting=row.awaiting_orders,
+                )
+            )
+        dispatcher.utter_message(text="\n\n".join(lines))
         return []
 
 
-class ActionSalesReport(ReportNotConnected):
-    report_key = "organizer.report_sales"
-
-    def name(self) -> str:
-        return "action_sales_report"
-
-
-class ActionAttendanceReport(ReportNotConnected):
-    report_key = "organizer.report_attendance"
+class ActionAttendanceReport(StaffOnlyAction):
+    """Checked in against tickets issued, per upcoming event, from Hi.Events."""
 
     def name(self) -> str:
         return "action_attendance_report"
+
+    async def serve(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+        lang: str,
+    ) -> list[EventType]:
+        try:
+            report = await reports.attendance(await services.get_ticketing())
+        except ProviderError:
+            return _unavailable(dispatcher, lang, domain)
+        lines = [t(lang, "organizer.attendance_header")]
+        for row in report:
+            share = f"{100 * row.checked_in / row.expected:.0f}%" if row.expected else "—"
+            lines.append(
+                t(
+                    lang,
+                    "organizer.attendance_line",
+                    event=row.event.title,
+                    checked_in=row.checked_in,
+                    expected=row.expected,
+                    share=share,
+                )
+            )
+        dispatcher.utter_message(text="\n".join(lines))
+        return []
+
+
+def _unavailable(dispatcher: CollectingDispatcher, lang: str, domain: dict[str, Any]) -> list:
+    utter_with_options(
+        dispatcher, lang, t(lang, "organizer.report_unavailable"), ("human_handoff",), domain
+    )
+    return []
 
 
 class ActionReportIssue(StaffOnlyAction):

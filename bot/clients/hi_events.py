@@ -354,6 +354,10 @@ class HiEventsClient:
                 return order
             raise
 
+    async def orders(self, event_id: int) -> list[dict[str, Any]]:
+        """Orders of the event (Hi.Events leaves out RESERVED and ABANDONED ones)."""
+        return await self._all_pages(f"/events/{event_id}/orders")
+
     async def attendees(self, event_id: int, order_id: int | None = None) -> list[dict[str, Any]]:
         """Attendees of the event, or of one order (read from the order itself)."""
         if order_id is not None:

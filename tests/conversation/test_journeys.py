@@ -12,8 +12,10 @@ import yaml
 from actions.journeys import ActionJourneyPending, describe
 from actions.organizer import ActionAttendanceReport, ActionReportIssue, ActionSalesReport
 from bot import journeys, services
+from bot.errors import ProviderUnavailable
 from bot.i18n import SUPPORTED, catalog, t
 from bot.storage.store import Store
+from bot.ticketing import reports
 from tests.conversation.trackers import bot_turn, entity, payloads, run, tracker, user_event
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -166,22 +168,33 @@ async def test_everybody_else_is_refused_politely(
     assert not [i for i in await app_store.list_incidents() if i.wa_id == sender]
 
 
+@pytest.fixture()
+def hi_events_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hi.Events cannot be reached (the reports against the emulator: tests/ticketing)."""
+
+    async def down(_ctx: Any) -> Any:
+        raise ProviderUnavailable("Hi.Events unreachable")
+
+    async def no_context() -> Any:
+        return None
+
+    monkeypatch.setattr(reports, "sales", down)
+    monkeypatch.setattr(reports, "attendance", down)
+    monkeypatch.setattr(services, "get_ticketing", no_context)
+
+
 @pytest.mark.parametrize("lang", SUPPORTED)
-@pytest.mark.parametrize(
-    ("action_cls", "report"),
-    [(ActionSalesReport, "organizer.report_sales"),
-     (ActionAttendanceReport, "organizer.report_attendance")],
-)  # fmt: skip
-async def test_reports_are_honestly_not_connected_yet(
-    action_cls: type, report: str, lang: str, app_store: Store, domain: dict
+@pytest.mark.parametrize("action_cls", [ActionSalesReport, ActionAttendanceReport])
+async def test_reports_without_hi_events_invent_no_figures(
+    action_cls: type, lang: str, app_store: Store, domain: dict, hi_events_down: None
 ) -> None:
     sender = "573004440002"
     await app_store.set_role(sender, "organizer")
     latest = tracker("sales_report", "como vamos", sender=sender, metadata={"language": lang})
     messages, _ = await run(action_cls(), latest, domain)
     [message] = messages
-    assert message["text"] == t(lang, "organizer.report_pending", report=t(lang, report))
-    assert not re.search(r"\d", message["text"]), "no figures at all until Hi.Events is connected"
+    assert message["text"] == t(lang, "organizer.report_unavailable")
+    assert not re.search(r"\d", message["text"]), "no figures when Hi.Events does not answer"
     assert payloads(message) == ["/human_handoff"]
 
 
@@ -241,7 +254,7 @@ async def test_incident_without_any_description_asks_for_one(
 
 
 async def test_with_the_database_down_the_channel_role_is_used(
-    domain: dict, monkeypatch: pytest.MonkeyPatch
+    domain: dict, monkeypatch: pytest.MonkeyPatch, hi_events_down: None
 ) -> None:
     async def broken() -> Any:
         raise ConnectionError("database down")
@@ -250,7 +263,6 @@ async def test_with_the_database_down_the_channel_role_is_used(
     organizer = tracker("sales_report", "ventas", metadata={"role": "organizer"})
     attendee = tracker("sales_report", "ventas", metadata={"role": "attendee"})
     messages, _ = await run(ActionSalesReport(), organizer, domain)
-    sales = t("es", "organizer.report_sales")
-    assert messages[0]["text"] == t("es", "organizer.report_pending", report=sales)
+    assert messages[0]["text"] == t("es", "organizer.report_unavailable")
     messages, _ = await run(ActionSalesReport(), attendee, domain)
     assert messages[0]["text"] == t("es", "organizer.refused")

@@ -237,3 +237,26 @@ def test_buy_pay_status_resend_refund(h: TicketingHarness) -> None:
     again, _ = run(h, ActionRequestRefund(), tracker("request_refund", sender=sender))
     assert refunds[0].id == h.run(h.ticketing.store.refunds_for(sender))[0].id
     assert "Ya tenemos" in again[0]["text"]
+
+
+def test_organizer_reports_come_from_hi_events(h: TicketingHarness) -> None:
+    from actions.organizer import ActionAttendanceReport, ActionSalesReport
+
+    organizer = str(next(_numbers))
+    h.run(h.ticketing.store.set_role(organizer, "organizer"))
+    ctx = h.ticketing
+    orders = h.run(ctx.hi_events.orders(1))
+    paid = [o for o in orders if o["status"] == "COMPLETED"]
+    assert paid, "an earlier test paid an order for Medellín Fashion Night"
+    messages, _ = run(h, ActionSalesReport(), tracker("sales_report", sender=organizer))
+    text = messages[0]["text"]
+    line = next(part for part in text.split("\n\n") if "Medellín Fashion Night" in part)
+    tickets = sum(i["quantity"] for o in paid for i in o["order_items"])
+    assert f"{tickets} boletas en {len(paid)} pedidos" in line
+    attendee = tracker("sales_report", sender=str(next(_numbers)))
+    refused, _ = run(h, ActionSalesReport(), attendee)
+    assert "$" not in refused[0]["text"]
+    messages, _ = run(
+        h, ActionAttendanceReport(), tracker("attendance_report", sender=organizer, lang="en")
+    )
+    assert "Medellín Fashion Night" in messages[0]["text"] and " of " in messages[0]["text"]

@@ -138,14 +138,7 @@ def door_blueprint(emulator: HiEventsEmulator, config: HiEventsConfig) -> Bluepr
             list_short_id = body.get("list")
             code = body.get("code")
             media_id = body.get("media_id")
-        if not list_short_id:
-            soonest = min(
-                emulator.state.check_in_lists.values(),
-                key=lambda c: emulator.state.events[c.event_id].start_date,
-                default=None,
-            )
-            list_short_id = soonest.short_id if soonest else None
-        if not list_short_id:
+        if not emulator.state.check_in_lists:
             return _outcome(
                 "error", "No hay listas de ingreso", "No check-in lists", http_status=400
             )
@@ -185,6 +178,8 @@ def door_blueprint(emulator: HiEventsEmulator, config: HiEventsConfig) -> Bluepr
                 "Upload a photo of the QR or type the code",
                 http_status=400,
             )
+        if not list_short_id:  # the web chat's "scan at the door": the ticket's own event
+            list_short_id = _list_for(emulator, normalise_code(code))
         client = HiEventsClient(
             base_url=self_base_url(request) + API_PREFIX,
             email=config.email,
@@ -196,6 +191,20 @@ def door_blueprint(emulator: HiEventsEmulator, config: HiEventsConfig) -> Bluepr
         return await _check_in(client, str(list_short_id), normalise_code(code))
 
     return bp
+
+
+def _list_for(emulator: Any, code: str) -> str:
+    """The check-in list covering this attendee's ticket, else the soonest event's list."""
+    state = emulator.state
+    attendee = state.attendee_by_public_id(code)
+    if attendee is not None:
+        for check_in_list in state.check_in_lists.values():
+            if check_in_list.event_id == attendee.event_id and (
+                not check_in_list.product_ids or attendee.product_id in check_in_list.product_ids
+            ):
+                return check_in_list.short_id
+    soonest = min(state.check_in_lists.values(), key=lambda c: state.events[c.event_id].start_date)
+    return soonest.short_id
 
 
 async def _check_in(client: HiEventsClient, list_short_id: str, code: str) -> HTTPResponse:
