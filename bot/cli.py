@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from bot import handoff_cli
+from bot import handoff_cli, purchases_cli
 from bot.settings import Settings, get_settings
 
 EXIT_NOT_RUNNING = 3
@@ -266,6 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.set_defaults(func=cmd_migrate)
     # hand-offs to a person (issue 3): bot/handoff_cli.py
     handoff_cli.add_parser(sub)
+    # ticket purchases and refund requests (issue 4): bot/purchases_cli.py
+    purchases_cli.add_parser(sub)
     for name, func, helptext in (
         ("say", cmd_say, "send one message as a WhatsApp user and print the replies"),
         ("chat", cmd_chat, "talk to the bot interactively in the terminal"),
