@@ -78,3 +78,99 @@ def test_type_a_message_and_tap_a_button(
     os.environ.get("WEBCHAT_SCREENSHOT") and page.screenshot(path=os.environ["WEBCHAT_SCREENSHOT"])
     context.close()
     assert errors == [], errors
+
+
+@pytest.mark.parametrize(
+    ("lang", "phone", "name", "opening", "price", "buy", "email", "welcome"),
+    [
+        (
+            "es",
+            "300 777 0201",
+            "Ana Gómez",
+            "hola, ¿qué desfiles hay en diciembre?",
+            "¿cuánto vale la boleta para Medellín Fashion Night?",
+            "quiero 2 boletas VIP para Medellín Fashion Night",
+            "ana@example.com",
+            "Bienvenida",
+        ),
+        (
+            "en",
+            "300 777 0202",
+            "Emma Stone",
+            "hi, which fashion shows are coming up in December?",
+            "how much are tickets for Medellín Fashion Night?",
+            "I want to buy 2 VIP tickets for Medellín Fashion Night",
+            "emma@example.com",
+            "Welcome",
+        ),
+    ],
+)
+def test_buy_two_vip_tickets_pay_on_the_checkout_and_check_in(
+    browser: Any,
+    running: RunningStack,
+    tmp_path: Any,
+    lang: str,
+    phone: str,
+    name: str,
+    opening: str,
+    price: str,
+    buy: str,
+    email: str,
+    welcome: str,
+) -> None:
+    """Issue 4's "done when", in the browser: list, price, buy, pay, QR tickets, the door."""
+    context = browser.new_context(locale="es-CO", viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(running.sandbox_url + "/")
+    page.fill("#phone", phone)
+    page.fill("#name", name)
+    page.click("#start")
+
+    def say(text: str) -> None:
+        page.fill("#composer", text)
+        page.press("#composer", "Enter")
+
+    def bot_says(needle: str, timeout: float = 30_000) -> None:
+        page.wait_for_selector(f".bubble[data-from='bot']:has-text('{needle}')", timeout=timeout)
+
+    say(opening)
+    page.locator("button.list-open").last.click()
+    row = page.locator("[data-testid='list-row']", has_text="Medellín Fashion Night").first
+    row.click()
+    bot_says("Casa Provenza")
+    say(price)
+    bot_says("$150.000")
+    say(buy)
+    bot_says(t(lang, "tickets.ask.buyer_name").split("?")[0])
+    say(name)
+    bot_says(t(lang, "tickets.ask.buyer_email").split("?")[0])
+    say(email)
+    pay_link = page.locator("a.reply-button.cta", has_text=t(lang, "tickets.pay_button")).last
+    pay_link.wait_for(timeout=30_000)
+    with context.expect_page() as opened:
+        pay_link.click()
+    checkout = opened.value
+    checkout.wait_for_load_state()
+    assert "$300.000" in checkout.content()
+    checkout.check("input[name='method'][value='NEQUI']")
+    checkout.fill("#phone", "3991111111")
+    checkout.fill("#email", email)
+    checkout.check("input[name='accept']")
+    checkout.click("button.pay")
+    checkout.wait_for_selector("#result:not([hidden])", timeout=30_000)
+
+    page.wait_for_selector(
+        ".bubble[data-from='bot'] img.photo >> nth=1", state="attached", timeout=60_000
+    )
+    bot_says("$300.000", timeout=30_000)  # the summary after the two QR images
+    door_link = page.locator("[data-testid='scan-at-door']").first
+    with context.expect_page() as opened:
+        door_link.click()
+    door = opened.value
+    door.wait_for_selector("#result.ok", timeout=30_000)
+    bot_says(welcome, timeout=30_000)
+    page.screenshot(path=str(tmp_path / f"purchase-{lang}.png"), full_page=True)
+    context.close()
+    assert errors == [], errors
