@@ -8,6 +8,7 @@ the list and a tap asks the same question about the chosen one.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -58,12 +59,12 @@ def unavailable(dispatcher: CollectingDispatcher, lang: str) -> list[EventType]:
     return []
 
 
-class EventAction(LocalizedAction, ABC):
-    """Resolve the event (or list them), then :meth:`answer` about it (abstract: rasa-sdk
-    registers only the concrete subclasses)."""
+class CatalogAction(LocalizedAction, ABC):
+    """An answer about the coming events: loads them, or says why it cannot.
 
-    #: Asked again about the event the person taps when the event was not named.
-    intent = "event_info"
+    Hi.Events unreachable → an honest "try later" with a person; no events → "nothing
+    announced". Abstract, so rasa-sdk registers only the concrete subclasses.
+    """
 
     async def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict, lang: str
@@ -76,6 +77,34 @@ class EventAction(LocalizedAction, ABC):
         if not events:
             dispatcher.utter_message(text=t(lang, "tickets.no_events"))
             return []
+        return await self.with_events(dispatcher, tracker, lang, events, ctx.now())
+
+    @abstractmethod
+    async def with_events(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        lang: str,
+        events: list[Event],
+        now: datetime,
+    ) -> list[EventType]:
+        """Answer, knowing the (non-empty) list of coming events."""
+
+
+class EventAction(CatalogAction, ABC):
+    """Resolve the event (or list them), then :meth:`answer` about it."""
+
+    #: Asked again about the event the person taps when the event was not named.
+    intent = "event_info"
+
+    async def with_events(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        lang: str,
+        events: list[Event],
+        now: datetime,
+    ) -> list[EventType]:
         event = chosen_event(tracker, events)
         if event is None:
             if len(events) == 1:
@@ -83,11 +112,11 @@ class EventAction(LocalizedAction, ABC):
             else:
                 dispatcher.utter_message(
                     **answers.event_list(
-                        lang, events, ctx.now(), intent=self.intent, text_key="tickets.which_event"
+                        lang, events, now, intent=self.intent, text_key="tickets.which_event"
                     )
                 )
                 return []
-        for message in self.answer(lang, event, ctx.now()):
+        for message in self.answer(lang, event, now):
             dispatcher.utter_message(**message)
         return [SlotSet(EVENT_SLOT, event.title)]
 
@@ -136,47 +165,40 @@ class ActionCheckSchedule(EventAction):
         return [answers.programme(lang, event, now)]
 
 
-class ActionListEvents(LocalizedAction):
+class ActionListEvents(CatalogAction):
     def name(self) -> str:
         return "action_list_events"
 
-    async def respond(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict, lang: str
+    async def with_events(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        lang: str,
+        events: list[Event],
+        now: datetime,
     ) -> list[EventType]:
-        ctx = await services.get_ticketing()
-        try:
-            events = await load_events()
-        except ProviderError:
-            return unavailable(dispatcher, lang)
-        period = latest_entity(tracker, "date")
-        chosen = answers.filter_by_period(events, period)
-        if not chosen:
-            text = t(lang, "tickets.none_in_period") if events else t(lang, "tickets.no_events")
-            dispatcher.utter_message(text=text)
-            if not events:
-                return []
+        chosen = answers.filter_by_period(events, latest_entity(tracker, "date"))
+        if not chosen:  # nothing in the period asked for: say so, then show what there is
+            dispatcher.utter_message(text=t(lang, "tickets.none_in_period"))
             chosen = events
-        dispatcher.utter_message(**answers.event_list(lang, chosen, ctx.now()))
+        dispatcher.utter_message(**answers.event_list(lang, chosen, now))
         return []
 
 
-class ActionAskPrice(LocalizedAction):
+class ActionAskPrice(CatalogAction):
     def name(self) -> str:
         return "action_ask_price"
 
-    async def respond(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict, lang: str
+    async def with_events(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        lang: str,
+        events: list[Event],
+        now: datetime,
     ) -> list[EventType]:
-        ctx = await services.get_ticketing()
-        try:
-            events = await load_events()
-        except ProviderError:
-            return unavailable(dispatcher, lang)
-        if not events:
-            dispatcher.utter_message(text=t(lang, "tickets.no_events"))
-            return []
         event = chosen_event(tracker, events)
-        dispatcher.utter_message(**answers.prices(lang, [event] if event else events, ctx.now()))
+        dispatcher.utter_message(**answers.prices(lang, [event] if event else events, now))
         return [SlotSet(EVENT_SLOT, event.title)] if event else []
 
 

@@ -10,6 +10,7 @@ a sold-out type or an unknown event is caught before anything is reserved.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from rasa_sdk import FormValidationAction, Tracker
@@ -18,7 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.base import LocalizedAction
-from actions.events import load_events, unavailable
+from actions.events import CatalogAction, load_events, unavailable
 from bot import services
 from bot.errors import ProviderError
 from bot.i18n import language_of, t
@@ -121,24 +122,21 @@ class ValidateBuyTicketForm(FormValidationAction):
         return {"buyer_email": email}
 
 
-class ActionAskEvent(LocalizedAction):
+class ActionAskEvent(CatalogAction):
     def name(self) -> str:
         return "action_ask_event"
 
-    async def respond(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict, lang: str
+    async def with_events(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        lang: str,
+        events: list[Event],
+        now: datetime,
     ) -> list[EventType]:
-        ctx = await services.get_ticketing()
-        try:
-            events = await load_events()
-        except ProviderError:
-            return unavailable(dispatcher, lang)
-        if not events:
-            dispatcher.utter_message(text=t(lang, "tickets.no_events"))
-            return []
         dispatcher.utter_message(
             **answers.event_list(
-                lang, events, ctx.now(), intent="buy_ticket", text_key="tickets.ask.event"
+                lang, events, now, intent="buy_ticket", text_key="tickets.ask.event"
             )
         )
         return []

@@ -131,7 +131,12 @@ def test_buy_two_vip_pay_with_nequi_and_check_in(
     codes = [decode(running, m["id"]) for m in qr]
     assert len(set(codes)) == 2 and all(code.startswith("A-") for code in codes)
 
-    purchase = store_call(running, lambda s: s.purchases_for(user.wa_id, limit=1))[0]
+    deadline = time.monotonic() + 15  # the summary goes out just before "fulfilled"
+    while True:
+        purchase = store_call(running, lambda s: s.purchases_for(user.wa_id, limit=1))[0]
+        if purchase.state == "fulfilled" or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     assert purchase.state == "fulfilled" and purchase.quantity == 2
     base = f"{running.sandbox_url}/hi-events/api"
     lists = httpx.get(f"{base}/public/events/{purchase.event_id}", timeout=10)

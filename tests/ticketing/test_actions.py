@@ -7,6 +7,7 @@ with trackers built by hand; every answer is checked against WhatsApp's limits.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -223,6 +224,11 @@ def test_buy_pay_status_resend_refund(h: TicketingHarness) -> None:
     ).raise_for_status()
     h.wait_for(sender, lambda ms: len(images(ms)) == 2)
     h.wait_for(sender, lambda ms: "Pago recibido" in json.dumps(ms, ensure_ascii=False))
+    # the summary goes out just before the purchase is marked fulfilled
+    deadline = time.monotonic() + 10
+    while h.run(h.ticketing.store.purchases_for(sender))[0].state != "fulfilled":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
     status, _ = run(h, ActionPaymentStatus(), tracker("payment_status", sender=sender))
     assert "pagado" in status[0]["text"]
     messages, _ = run(h, ActionResendTicket(), tracker("resend_ticket", sender=sender))
