@@ -17,31 +17,33 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import re
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
+from bot.clients.retrying import (
+    RetryingClient,
+    Sleep,
+    full_jitter,
+    http_timeout,
+    json_or_none,
+    retry_after_s,
+)
 from bot.errors import (
     HiEventsAuthError,
     HiEventsConflict,
     HiEventsError,
     HiEventsNotFound,
     ProviderError,
-    ProviderUnavailable,
     hi_events_error_from,
 )
 from bot.logging import event
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
-
-Sleep = Callable[[float], Awaitable[None]]
 
 #: Longest ``Retry-After`` we are willing to sit through inside one conversation turn.
 MAX_RETRY_AFTER_S = 30.0
@@ -118,8 +120,12 @@ class _Answer:
     attempts: int
 
 
-class HiEventsClient:
+class HiEventsClient(RetryingClient):
     """One instance per process; the ``httpx.AsyncClient`` is injected or owned."""
+
+    provider = "Hi.Events"
+    retry_event = "hi_events.retry"
+    _log = log
 
     def __init__(
         self,
@@ -139,16 +145,15 @@ class HiEventsClient:
         self.email = email
         self._password = password
         self.account_id = account_id
-        self._owns_http = http is None
-        self._http = http or httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0)),
-            limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
+        super().__init__(
+            http=http,
+            timeout_s=timeout_s,
+            max_attempts=max_attempts,
+            backoff_base_s=backoff_base_s,
+            backoff_cap_s=backoff_cap_s,
+            sleep=sleep,
         )
-        self._timeout = httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0))
-        self.max_attempts = max(1, max_attempts)
-        self.backoff_base_s = backoff_base_s
-        self.backoff_cap_s = backoff_cap_s
-        self._sleep = sleep
+        self._timeout = http_timeout(timeout_s)
         self._token: str | None = None
         self._login_lock = asyncio.Lock()
         #: Logins performed (tests and metrics: lazy login and re-login on 401).
@@ -167,10 +172,6 @@ class HiEventsClient:
             timeout_s=settings.hi_events_timeout_s,
             max_attempts=settings.hi_events_max_attempts,
         )
-
-    async def aclose(self) -> None:
-        if self._owns_http:
-            await self._http.aclose()
 
     # --- auth ----------------------------------------------------------------------------
     async def login(self) -> dict[str, Any]:
@@ -472,96 +473,61 @@ class HiEventsClient:
         json: dict[str, Any] | None = None,
         attempts: int | None = None,
     ) -> _Answer:
-        max_attempts = attempts or self.max_attempts
         url = self.base_url + path
         relogged = False
-        attempt = 0
-        while True:
-            attempt += 1
-            headers = {"Accept": "application/json"}
-            token: str | None = None
-            if auth:
-                token = await self._ensure_token()
-                headers["Authorization"] = f"Bearer {token}"
-            last: ProviderError
-            try:
+
+        async def send() -> httpx.Response:
+            nonlocal relogged
+            while True:
+                headers = {"Accept": "application/json"}
+                token: str | None = None
+                if auth:
+                    token = await self._ensure_token()
+                    headers["Authorization"] = f"Bearer {token}"
                 response = await self._http.request(
                     method, url, headers=headers, params=params, json=json, timeout=self._timeout
                 )
-            except httpx.TimeoutException as exc:
-                last = ProviderUnavailable(f"timeout calling Hi.Events {method} {path}")
-                last.__cause__ = exc
-            except httpx.TransportError as exc:
-                last = ProviderUnavailable(f"cannot reach Hi.Events: {type(exc).__name__}")
-                last.__cause__ = exc
-            else:
-                if response.status_code < 400:
-                    return _Answer(
-                        response.status_code,
-                        _json_or_empty(response),
-                        response.headers,
-                        response.cookies,
-                        attempt,
-                    )
-                if response.status_code == 401 and auth and not relogged:
-                    # Expired or revoked token: log in again once; this try is free.
-                    relogged = True
-                    if self._token == token:
-                        self._token = None
-                    attempt -= 1
-                    event(log, "hi_events.relogin", logging.INFO, path=_path_kind(path))
-                    continue
-                last = hi_events_error_from(
-                    response.status_code,
-                    _json_or_none(response),
-                    _retry_after(response.headers.get("retry-after")),
-                )
-            if not last.retryable or attempt >= max_attempts:
-                raise last
-            delay = self._backoff(attempt, last)
-            if delay is None:
-                raise last
-            event(
-                log,
-                "hi_events.retry",
-                logging.WARNING,
-                path=_path_kind(path),
-                attempt=attempt,
-                http=last.http_status,
-                delay_s=round(delay, 3),
-            )
-            await self._sleep(delay)
+                if response.status_code != 401 or not auth or relogged:
+                    return response
+                # Expired or revoked token: log in again once; this try is free.
+                relogged = True
+                if self._token == token:
+                    self._token = None
+                event(log, "hi_events.relogin", logging.INFO, path=_path_kind(path))
 
-    def _backoff(self, attempt: int, error: ProviderError) -> float | None:
+        response, attempt = await self._send_with_retries(
+            send,
+            error_from=lambda answer: hi_events_error_from(
+                answer.status_code,
+                json_or_none(answer),
+                retry_after_s(answer.headers.get("retry-after")),
+            ),
+            target=f"{method} {path}",
+            log_fields={"path": _path_kind(path)},
+            attempts=attempts,
+        )
+        return _Answer(
+            response.status_code,
+            json_or_none(response) or {},
+            response.headers,
+            response.cookies,
+            attempt,
+        )
+
+    def _backoff(
+        self, attempt: int, error: ProviderError, response: httpx.Response | None
+    ) -> float | None:
         """Full jitter (0…base·2ⁿ, capped); a ``Retry-After`` is a floor, not a hint.
 
         None = the server asks us to wait longer than a chat turn can: give up now.
         """
-        ceiling = min(self.backoff_cap_s, self.backoff_base_s * (2 ** (attempt - 1)))
-        delay = random.uniform(0, ceiling)
+        delay = full_jitter(attempt, self.backoff_base_s, self.backoff_cap_s)
         retry_after = getattr(error, "retry_after", None)
         if retry_after is not None:
             if retry_after > MAX_RETRY_AFTER_S:
                 return None
             delay = max(delay, retry_after)
         return delay
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds, or an HTTP date (RFC 9110 allows both)."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return max(0.0, (moment - datetime.now(timezone.utc)).total_seconds())
 
 
 def _path_kind(path: str) -> str:
@@ -574,15 +540,3 @@ def _data(answer: _Answer) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise HiEventsError("answer without a data object", raw=answer.body)
     return dict(data)
-
-
-def _json_or_none(response: httpx.Response) -> dict[str, Any] | None:
-    try:
-        data = response.json()
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _json_or_empty(response: httpx.Response) -> dict[str, Any]:
-    return _json_or_none(response) or {}

@@ -19,15 +19,15 @@ import asyncio
 import hashlib
 import hmac
 import logging
-import random
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
+from bot.clients.retrying import RetryingClient, Sleep, full_jitter, json_or_none, retry_after_s
 from bot.errors import (
     MercadoPagoAuthError,
     MercadoPagoError,
@@ -36,20 +36,21 @@ from bot.errors import (
     ProviderError,
     ProviderUnavailable,
 )
-from bot.logging import event
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
-
-Sleep = Callable[[float], Awaitable[None]]
 
 #: Production base URL; the sandbox serves the same paths under ``/mercadopago``.
 MP_API_BASE = "https://api.mercadopago.com"
 _ALNUM = re.compile(r"^[A-Za-z0-9]+$")
 
 
-class MercadoPagoClient:
+class MercadoPagoClient(RetryingClient):
     """One instance per process; the ``httpx.AsyncClient`` is injected or owned."""
+
+    provider = "Mercado Pago"
+    retry_event = "mercadopago.retry"
+    _log = log
 
     def __init__(
         self,
@@ -65,15 +66,14 @@ class MercadoPagoClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._token = access_token
-        self._owns_http = http is None
-        self._http = http or httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0)),
-            limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
+        super().__init__(
+            http=http,
+            timeout_s=timeout_s,
+            max_attempts=max_attempts,
+            backoff_base_s=backoff_base_s,
+            backoff_cap_s=backoff_cap_s,
+            sleep=sleep,
         )
-        self.max_attempts = max(1, max_attempts)
-        self.backoff_base_s = backoff_base_s
-        self.backoff_cap_s = backoff_cap_s
-        self._sleep = sleep
 
     @classmethod
     def from_settings(
@@ -86,10 +86,6 @@ class MercadoPagoClient:
             timeout_s=settings.payments_timeout_s,
             max_attempts=settings.payments_max_attempts,
         )
-
-    async def aclose(self) -> None:
-        if self._owns_http:
-            await self._http.aclose()
 
     # --- public calls ---------------------------------------------------------
     async def create_preference(
@@ -172,44 +168,26 @@ class MercadoPagoClient:
             idempotency_key = uuid.uuid4().hex
         headers = self._headers(idempotency_key)
         url = self.base_url + path
-        last: ProviderError | None = None
-        for attempt in range(1, self.max_attempts + 1):
-            retry_after: float | None = None
-            try:
-                response = await self._http.request(
-                    method, url, headers=headers, json=json, params=params
-                )
-            except httpx.TimeoutException as exc:
-                last = ProviderUnavailable(f"timeout calling Mercado Pago {method} {path}")
-                last.__cause__ = exc
-            except httpx.TransportError as exc:
-                last = ProviderUnavailable(f"cannot reach Mercado Pago: {type(exc).__name__}")
-                last.__cause__ = exc
-            else:
-                if response.status_code < 400:
-                    return _json_or_none(response) or {}
-                last = mercadopago_error_from(response.status_code, _json_or_none(response))
-                retry_after = _retry_after(response)
-            if not last.retryable or attempt == self.max_attempts:
-                break
-            delay = self._backoff(attempt, retry_after)
-            event(
-                log,
-                "mercadopago.retry",
-                logging.WARNING,
-                method=method,
-                path=path,
-                attempt=attempt,
-                http=last.http_status,
-                delay_s=round(delay, 3),
-            )
-            await self._sleep(delay)
-        assert last is not None
-        raise last
+        response, _ = await self._send_with_retries(
+            lambda: self._http.request(method, url, headers=headers, json=json, params=params),
+            error_from=lambda answer: mercadopago_error_from(
+                answer.status_code, json_or_none(answer)
+            ),
+            target=f"{method} {path}",
+            log_fields={"method": method, "path": path},
+        )
+        return json_or_none(response) or {}
 
-    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+    def _backoff(
+        self, attempt: int, error: ProviderError, response: httpx.Response | None
+    ) -> float:
         """Full jitter (uniform 0..min(cap, base·2ⁿ)); a ``Retry-After`` is a floor."""
-        delay = random.uniform(0, min(self.backoff_cap_s, self.backoff_base_s * 2 ** (attempt - 1)))
+        delay = full_jitter(attempt, self.backoff_base_s, self.backoff_cap_s)
+        retry_after = (
+            retry_after_s(response.headers.get("retry-after"), http_date=False)
+            if response is not None
+            else None
+        )
         if retry_after is not None:
             delay = max(delay, min(retry_after, self.backoff_cap_s))
         return delay
@@ -304,19 +282,3 @@ def verify_mp_signature(
 def _seg(value: str | int) -> str:
     """One path segment: an id never gets to add ``/`` or ``?`` to the URL."""
     return quote(str(value), safe="")
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _json_or_none(response: httpx.Response) -> dict[str, Any] | None:
-    try:
-        data = response.json()
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None

@@ -11,19 +11,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from bot.errors import ProviderError, ProviderUnavailable, WhatsAppError, whatsapp_error_from
-from bot.logging import event
+from bot.clients.retrying import RetryingClient, Sleep, json_or_none
+from bot.errors import ProviderError, WhatsAppError, whatsapp_error_from
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
-
-Sleep = Callable[[float], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -33,8 +30,13 @@ class SendResult:
     message_status: str | None = None
 
 
-class WappbizClient:
+class WappbizClient(RetryingClient):
     """One instance per process; the ``httpx.AsyncClient`` is injected or owned."""
+
+    provider = "Wappbíz"
+    retry_event = "wappbiz.retry"
+    _log = log
+    log_error_code = True
 
     def __init__(
         self,
@@ -52,15 +54,16 @@ class WappbizClient:
         self.graph_url = graph_url.rstrip("/")
         self.phone_number_id = phone_number_id
         self._token = access_token
-        self._owns_http = http is None
-        self._http = http or httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0)),
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),
+        super().__init__(
+            http=http,
+            timeout_s=timeout_s,
+            max_attempts=max_attempts,
+            backoff_base_s=backoff_base_s,
+            backoff_cap_s=backoff_cap_s,
+            sleep=sleep,
+            max_connections=100,
+            max_keepalive_connections=50,
         )
-        self.max_attempts = max(1, max_attempts)
-        self.backoff_base_s = backoff_base_s
-        self.backoff_cap_s = backoff_cap_s
-        self._sleep = sleep
 
     @classmethod
     def from_settings(
@@ -75,10 +78,6 @@ class WappbizClient:
             max_attempts=settings.wappbiz_max_attempts,
             backoff_base_s=settings.wappbiz_backoff_base_s,
         )
-
-    async def aclose(self) -> None:
-        if self._owns_http:
-            await self._http.aclose()
 
     # --- public calls ---------------------------------------------------------
     async def send(self, payload: dict[str, Any]) -> SendResult:
@@ -118,7 +117,7 @@ class WappbizClient:
         info = await self.media_info(media_id)
         response = await self._http.get(info["url"], headers=self._headers(), follow_redirects=True)
         if response.status_code >= 400:
-            raise whatsapp_error_from(response.status_code, _json_or_none(response))
+            raise whatsapp_error_from(response.status_code, json_or_none(response))
         return response.content, str(info.get("mime_type", "application/octet-stream"))
 
     # --- the funnel -----------------------------------------------------------
@@ -128,50 +127,21 @@ class WappbizClient:
     async def _request(
         self, method: str, path: str, *, attempts: int | None = None, **kwargs: Any
     ) -> tuple[dict[str, Any], int]:
-        max_attempts = attempts or self.max_attempts
         url = self.graph_url + path
-        last: ProviderError | None = None
-        for attempt in range(1, max_attempts + 1):
-            try:
-                response = await self._http.request(method, url, headers=self._headers(), **kwargs)
-            except httpx.TimeoutException as exc:
-                last = ProviderUnavailable(f"timeout calling Wappbíz {path}")
-                last.__cause__ = exc
-            except httpx.TransportError as exc:
-                last = ProviderUnavailable(f"cannot reach Wappbíz: {type(exc).__name__}")
-                last.__cause__ = exc
-            else:
-                if response.status_code < 400:
-                    return _json_or_none(response) or {}, attempt
-                last = whatsapp_error_from(response.status_code, _json_or_none(response))
-            if not last.retryable or attempt == max_attempts:
-                break
-            delay = self._backoff(attempt, last)
-            event(
-                log,
-                "wappbiz.retry",
-                logging.WARNING,
-                path=path.split("/")[-1],
-                attempt=attempt,
-                code=last.code,
-                http=last.http_status,
-                delay_s=round(delay, 3),
-            )
-            await self._sleep(delay)
-        assert last is not None
-        raise last
+        response, attempt = await self._send_with_retries(
+            lambda: self._http.request(method, url, headers=self._headers(), **kwargs),
+            error_from=lambda answer: whatsapp_error_from(answer.status_code, json_or_none(answer)),
+            target=path,
+            log_fields={"path": path.split("/")[-1]},
+            attempts=attempts,
+        )
+        return json_or_none(response) or {}, attempt
 
-    def _backoff(self, attempt: int, error: ProviderError) -> float:
+    def _backoff(
+        self, attempt: int, error: ProviderError, response: httpx.Response | None = None
+    ) -> float:
         """Full-jitter exponential backoff; pair-rate limits wait longer (4^n s per Meta)."""
         base = self.backoff_base_s * (2 ** (attempt - 1))
         if isinstance(error, WhatsAppError) and error.code == 131056:
             base = max(base, self.backoff_base_s * (4**attempt))
         return random.uniform(base / 2, min(self.backoff_cap_s, base))
-
-
-def _json_or_none(response: httpx.Response) -> dict[str, Any] | None:
-    try:
-        data = response.json()
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None

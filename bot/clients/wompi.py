@@ -21,19 +21,17 @@ import datetime as dt
 import hashlib
 import hmac
 import logging
-import random
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import httpx
 
-from bot.errors import ProviderError, ProviderUnavailable, wompi_error_from
-from bot.logging import event
+from bot.clients.retrying import RetryingClient, Sleep, json_or_none
+from bot.errors import ProviderError, wompi_error_from
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-Sleep = Callable[[float], Awaitable[None]]
 KeyKind = Literal["public", "private", "none"]
 
 
@@ -134,8 +132,12 @@ def verify_event(event: Mapping[str, Any], header_checksum: str | None, events_s
 # --- the client ---------------------------------------------------------------------
 
 
-class WompiClient:
+class WompiClient(RetryingClient):
     """One instance per process; the ``httpx.AsyncClient`` is injected or owned."""
+
+    provider = "Wompi"
+    retry_event = "wompi.retry"
+    _log = log
 
     def __init__(
         self,
@@ -153,16 +155,15 @@ class WompiClient:
         self.base_url = base_url.rstrip("/")
         self.public_key = public_key
         self._private_key = private_key
-        self._owns_http = http is None
-        self._http = http or httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0)),
-            limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
+        super().__init__(
+            http=http,
+            timeout_s=timeout_s,
+            max_attempts=max_attempts,
+            backoff_base_s=backoff_base_s,
+            backoff_cap_s=backoff_cap_s,
+            sleep=sleep,
             trust_env=False,
         )
-        self.max_attempts = max(1, max_attempts)
-        self.backoff_base_s = backoff_base_s
-        self.backoff_cap_s = backoff_cap_s
-        self._sleep = sleep
 
     @classmethod
     def from_settings(
@@ -176,10 +177,6 @@ class WompiClient:
             timeout_s=settings.payments_timeout_s,
             max_attempts=settings.payments_max_attempts,
         )
-
-    async def aclose(self) -> None:
-        if self._owns_http:
-            await self._http.aclose()
 
     # --- payment links ----------------------------------------------------------
     async def create_payment_link(
@@ -269,52 +266,16 @@ class WompiClient:
         self, method: str, path: str, key: KeyKind, **kwargs: Any
     ) -> tuple[dict[str, Any], int]:
         url = self.base_url + path
-        last: ProviderError | None = None
-        for attempt in range(1, self.max_attempts + 1):
-            try:
-                response = await self._http.request(
-                    method, url, headers=self._headers(key), **kwargs
-                )
-            except httpx.TimeoutException as exc:
-                last = ProviderUnavailable(f"timeout calling Wompi {method} {_route(path)}")
-                last.__cause__ = exc
-            except httpx.TransportError as exc:
-                last = ProviderUnavailable(f"cannot reach Wompi: {type(exc).__name__}")
-                last.__cause__ = exc
-            else:
-                if response.status_code < 400:
-                    return _json_or_none(response) or {}, attempt
-                last = wompi_error_from(response.status_code, _json_or_none(response))
-            if not last.retryable or attempt == self.max_attempts:
-                break
-            delay = self._backoff(attempt)
-            event(
-                log,
-                "wompi.retry",
-                logging.WARNING,
-                route=_route(path),
-                attempt=attempt,
-                http=last.http_status,
-                delay_s=round(delay, 3),
-            )
-            await self._sleep(delay)
-        assert last is not None
-        raise last
-
-    def _backoff(self, attempt: int) -> float:
-        """Full jitter: uniform in ``[0, min(cap, base · 2^(attempt-1))]``."""
-        return random.uniform(0, min(self.backoff_cap_s, self.backoff_base_s * 2 ** (attempt - 1)))
+        response, attempt = await self._send_with_retries(
+            lambda: self._http.request(method, url, headers=self._headers(key), **kwargs),
+            error_from=lambda answer: wompi_error_from(answer.status_code, json_or_none(answer)),
+            target=f"{method} {_route(path)}",
+            log_fields={"route": _route(path)},
+        )
+        return json_or_none(response) or {}, attempt
 
 
 def _route(path: str) -> str:
     """``/transactions/1234-…/void`` → ``/transactions/{id}/void`` for logs (ids are noise)."""
     parts = path.split("/")
     return "/".join(p if i < 2 or not p or p in ("void",) else "{id}" for i, p in enumerate(parts))
-
-
-def _json_or_none(response: httpx.Response) -> dict[str, Any] | None:
-    try:
-        data = response.json()
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
