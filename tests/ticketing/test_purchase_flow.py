@@ -265,6 +265,8 @@ def test_mercado_pago_is_configuration_only(tmp_path: Path) -> None:
             timeout=10,
         )
         assert r.status_code < 300, r.text
-        messages = h.wait_for(purchase.wa_id, lambda ms: len(images(ms)) == 2)
-        assert "Payment received" in json.dumps(messages)
+        h.wait_for(
+            purchase.wa_id,
+            lambda ms: len(images(ms)) == 2 and "Payment received" in json.dumps(ms),
+        )
         wait_state(h, purchase.id, "fulfilled")
