@@ -522,3 +522,102 @@ class WebhookReceipt(Base):
         UniqueConstraint("source", "key"),
         Index(None, "received_at"),
     )
+
+
+# --- outbox: proactive messages and their delivery (issue 5) ------------------------------
+
+OUTBOX_STATUSES = ("queued", "sending", "sent", "dead", "cancelled")
+OUTBOX_PURPOSES = ("transactional", "marketing", "casting", "emergency")
+OUTBOX_KINDS = ("message", "template")
+#: 0 emergency, 1 transactional, 2 reminder, 3 marketing: lower is sent first.
+OUTBOX_PRIORITIES = (0, 1, 2, 3)
+OUTBOX_KEY_LEN = 200
+
+
+class OutboxMessage(Base):
+    """A proactive message to send, written with the business state that caused it.
+
+    ``idempotency_key`` (the caller's, e.g. ``ticket:A-XY98ZT1``) is unique, so enqueueing
+    twice keeps the first row. The delivery worker claims ``queued`` rows in priority
+    order (``sending`` with ``claimed_by``/``claimed_until`` as its lease), and every
+    transition is one conditional ``UPDATE`` (``bot/storage/outbox.py``).
+    """
+
+    __tablename__ = "outbox"
+
+    id = Column(IdType, primary_key=True, autoincrement=True)
+    idempotency_key = Column(String(OUTBOX_KEY_LEN), nullable=False)
+    wa_id = Column(String(WA_ID_LEN), nullable=False)
+    priority = Column(Integer, nullable=False)
+    purpose = Column(String(16), nullable=False)
+    #: ``message``: a Cloud API body without ``to``/``messaging_product``;
+    #: ``template``: the ``template`` object (name, language, components).
+    kind = Column(String(16), nullable=False)
+    payload = Column(JSONType, nullable=False)
+    #: A template object sent instead when the 24-hour window is closed (131047).
+    template_fallback = Column(JSONType, nullable=True)
+    status = Column(String(16), nullable=False, server_default="queued")
+    #: Claims so far (a claim counts as an attempt, so a crash loop ends too).
+    attempts = Column(Integer, nullable=False, server_default="0")
+    #: NULL: the worker's policy decides (6 by default).
+    max_attempts = Column(Integer, nullable=True)
+    next_attempt_at = Column(UTCDateTime(), nullable=False)
+    claimed_by = Column(String(64), nullable=True)
+    claimed_until = Column(UTCDateTime(), nullable=True)
+    last_error = Column(Text, nullable=True)
+    last_error_code = Column(Integer, nullable=True)
+    wamid = Column(String(WAMID_LEN), nullable=True)
+    broadcast_id = Column(Int64, nullable=True)
+    created_at = Column(UTCDateTime(), nullable=False)
+    sent_at = Column(UTCDateTime(), nullable=True)
+    updated_at = Column(UTCDateTime(), nullable=False)
+
+    __table_args__ = (
+        UniqueConstraint("idempotency_key"),
+        Index(None, "status", "priority", "next_attempt_at"),
+        Index(None, "wa_id", "id"),
+        Index(None, "broadcast_id", "status"),
+        CheckConstraint(_one_of("status", OUTBOX_STATUSES), name="status"),
+        CheckConstraint(_one_of("purpose", OUTBOX_PURPOSES), name="purpose"),
+        CheckConstraint(_one_of("kind", OUTBOX_KINDS), name="kind"),
+        CheckConstraint("priority BETWEEN 0 AND 3", name="priority"),
+        CheckConstraint("attempts >= 0", name="attempts"),
+        CheckConstraint("max_attempts IS NULL OR max_attempts > 0", name="max_attempts"),
+    )
+
+
+# --- message templates: the library's review status at Wappbíz (issue 5) ------------------
+
+TEMPLATE_CATEGORIES = ("MARKETING", "UTILITY", "AUTHENTICATION")
+TEMPLATE_NAME_LEN = 512
+
+
+class MessageTemplate(Base):
+    """One library template in one language, as Wappbíz holds it, and its review status.
+
+    Written by ``python -m bot templates sync`` (``bot/templates/sync.py``); read by the
+    sender, which sends only ``APPROVED`` rows whose ``content_hash`` is the library's.
+    ``content_hash`` is the SHA-256 of the create body (category + components) Wappbíz
+    holds as far as we know: a different hash in the library means "edit it". ``status``
+    is open (no CHECK), like ``message_statuses.status``: Meta has more template statuses
+    than we act on (contract §6), and a new one must be recorded, not refused.
+    """
+
+    __tablename__ = "message_templates"
+
+    id = Column(IdType, primary_key=True, autoincrement=True)
+    name = Column(String(TEMPLATE_NAME_LEN), nullable=False)
+    language = Column(String(16), nullable=False)
+    category = Column(String(16), nullable=False)
+    wappbiz_id = Column(String(32), nullable=False)
+    status = Column(String(32), nullable=False)
+    rejected_reason = Column(String(64), nullable=True)
+    content_hash = Column(String(64), nullable=False)
+    submitted_at = Column(UTCDateTime(), nullable=False)
+    updated_at = Column(UTCDateTime(), nullable=False)
+
+    __table_args__ = (
+        UniqueConstraint("name", "language"),
+        Index(None, "wappbiz_id"),
+        CheckConstraint(_one_of("category", TEMPLATE_CATEGORIES), name="category"),
+    )

@@ -34,9 +34,11 @@ from bot.storage.models import (
     MessageStatus,
     OutboundMessage,
 )
+from bot.storage.outbox import OutboxStoreMixin  # proactive messages: bot/storage/outbox.py
 from bot.storage.phones import normalize_wa_id, to_e164
 from bot.storage.purchases import PurchaseStoreMixin  # ticket purchases: bot/storage/purchases.py
 from bot.storage.records import ContactRecord, InboundRecord, OutboundRecord, StatusRecord
+from bot.storage.templates import TemplateStoreMixin  # message templates (issue 5)
 from bot.storage.types import as_utc, utcnow
 
 #: WhatsApp re-delivers a webhook for up to 7 days; forgetting a message id sooner
@@ -90,6 +92,8 @@ class Store(  # the mixins keep one facade over modules of their own
     HandoffStoreMixin,  # hand-offs and incidents: bot/storage/handoffs.py
     ConsentStoreMixin,  # consent log and data-subject requests: bot/storage/consent.py
     PurchaseStoreMixin,  # ticket purchases, payments, tickets, refunds: bot/storage/purchases.py
+    OutboxStoreMixin,  # outbox of proactive messages (issue 5): bot/storage/outbox.py
+    TemplateStoreMixin,  # message templates, review status: bot/storage/templates.py
 ):
     """Async access to contacts, the inbound inbox, outbound messages and statuses.
 

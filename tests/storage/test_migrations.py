@@ -50,6 +50,8 @@ def test_revisions_form_one_chain() -> None:
     assert chain[:2] == ["0001", "0002_consent"]
     assert chain[2:3] == ["0003_handoff"]  # hand-offs and incidents (issue 3)
     assert "0004_purchases" in chain[3:]  # ticket purchases
+    assert "0005_outbox" in chain[chain.index("0004_purchases") + 1 :]  # outbox (issue 5)
+    assert "0006_templates" in chain[chain.index("0005_outbox") + 1 :]  # message templates
     assert script.get_heads() == [head()] == [chain[-1]]
 
 
@@ -106,6 +108,14 @@ async def test_upgrade_creates_every_table_and_index(fresh_db: Callable[[], str]
             "ix_refund_requests_status_id",
         },
         "webhook_receipts": {"ix_webhook_receipts_received_at"},
+        # outbox of proactive messages (0005_outbox)
+        "outbox": {
+            "ix_outbox_status_priority_next_attempt_at",
+            "ix_outbox_wa_id_id",
+            "ix_outbox_broadcast_id_status",
+        },
+        # message templates and their review status (0006_templates)
+        "message_templates": {"ix_message_templates_wappbiz_id"},
     }
     assert await _inspect(url, uniques) == {
         "contacts": {("wa_id",)},
@@ -123,6 +133,8 @@ async def test_upgrade_creates_every_table_and_index(fresh_db: Callable[[], str]
         "tickets": {("attendee_public_id",)},
         "refund_requests": set(),
         "webhook_receipts": {("source", "key")},
+        "outbox": {("idempotency_key",)},  # outbox (0005_outbox)
+        "message_templates": {("name", "language")},  # message templates (0006_templates)
     }
 
 

@@ -1,0 +1,353 @@
+"""The delivery worker: drains the outbox through the Wappbíz send API.
+
+One loop per process (embedded mode: one, in-process; at scale: several processes on
+PostgreSQL, all sharing one Redis token bucket per sending number)::
+
+    worker = DeliveryWorker(store, client, number_bucket(settings.redis_url),
+                            pacer=pair_pacer(settings.redis_url))
+    await worker.run_forever(stop_event)
+
+Each round claims a batch (most urgent first: the claim orders by priority, so an
+emergency alert overtakes a queued broadcast), then delivers the rows concurrently. Per
+row: the recipient's pacing slot (the pair limit; a row whose slot is far off is given
+back with ``release`` and comes again then, without spending an attempt), a token of the
+number's bucket (reserved in claim order, so priorities hold within a batch too), then
+``client.send``. Outcomes:
+
+* accepted → ``mark_sent`` with the wamid;
+* ``ReEngagementRequired`` (131047, the 24-hour window is closed) → the row turns into
+  its ``template_fallback`` and is sent again at once; without one it is ``dead`` with
+  code 131047 and ``window_closed`` in ``last_error``;
+* a retryable error (429/130429/131056, 5xx, 131000/131016/131057, timeouts) →
+  ``mark_retry`` after an exponential backoff with full jitter; a rate-limit answer also
+  backs the bucket off (the number's, or the recipient's for 131056), for every worker;
+* a non-retryable error, or a retryable one on the last attempt → ``mark_dead`` (a dead
+  letter: ``python -m bot outbox list --status dead`` / ``redrive``).
+
+Delivery is at least once: a timeout after the provider accepted, or a crash between
+the send and ``mark_sent``, sends the row again after its lease (the key travels as
+``biz_opaque_callback_data``, so status webhooks and people can tell). Failures the
+provider reports later, in a ``failed`` status webhook, are not this worker's concern.
+
+The :class:`~bot.clients.wappbiz.WappbizClient` retries on its own (``max_attempts``);
+give the worker a client built with ``max_attempts=1`` so that the outbox's durable
+retry policy (backoff between claims, dead letters) is the only one, and the worker's
+tests construct it that way so this policy is what they exercise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import logging
+import os
+import random
+import secrets
+import socket
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.clients.wappbiz import WappbizClient
+from bot.errors import ProviderError, ReEngagementRequired, WhatsAppRateLimited
+from bot.logging import event, mask_phone
+from bot.outbox.ratelimit import TokenBucket, number_key, pair_key
+from bot.storage.outbox import DEFAULT_MAX_ATTEMPTS, OutboxRecord
+from bot.storage.store import Store
+from bot.storage.types import utcnow
+
+__all__ = ["DeliveryWorker", "backoff_delay", "default_worker_id", "request_body"]
+
+log = logging.getLogger(__name__)
+
+Sleep = Callable[[float], Awaitable[None]]
+
+#: Provider code of the (business, consumer) pair limit: wait per recipient, 4^n s.
+PAIR_RATE_LIMIT = 131056
+WINDOW_CLOSED = 131047
+
+
+def default_worker_id() -> str:
+    """``host:pid:random``: unique per running worker, as the claim fence requires."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+def backoff_delay(
+    attempt: int, base_s: float, cap_s: float, rand: Callable[[], float] = random.random
+) -> float:
+    """Full jitter: uniform in ``[0, min(cap, base * 2^(attempt-1))]`` seconds."""
+    ceiling = min(cap_s, base_s * (2 ** max(0, attempt - 1)))
+    return ceiling * rand()
+
+
+def request_body(row: OutboxRecord) -> dict[str, Any]:
+    """The Cloud API body of a row (``messaging_product`` is added by the client).
+
+    The idempotency key rides along as ``biz_opaque_callback_data`` (echoed in status
+    webhooks) unless the payload set its own.
+    """
+    if row.kind == "template":
+        body: dict[str, Any] = {"type": "template", "template": copy.deepcopy(row.payload)}
+    else:
+        body = copy.deepcopy(row.payload)
+    body = {"to": row.wa_id, **body}
+    body.setdefault("biz_opaque_callback_data", row.idempotency_key)
+    return body
+
+
+class DeliveryWorker:
+    """Claims outbox rows and sends them; see the module docstring for the policy.
+
+    ``bucket`` limits the sending number (shared across workers when it is a Redis
+    bucket); ``pacer`` (optional) paces each recipient. ``max_attempts`` applies to rows
+    enqueued without their own. ``clock`` dates retries (aware UTC); ``sleep`` is used
+    for pacing waits and idling; ``rand`` draws the jitter (tests pin it).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        client: WappbizClient,
+        bucket: TokenBucket,
+        *,
+        pacer: TokenBucket | None = None,
+        worker_id: str | None = None,
+        batch: int = 50,
+        lease_s: float = 60.0,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        backoff_base_s: float = 5.0,
+        backoff_cap_s: float = 300.0,
+        rate_limit_pause_s: float = 1.0,
+        max_pacing_wait_s: float = 1.0,
+        idle_s: float = 1.0,
+        bucket_key: str | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        sleep: Sleep = asyncio.sleep,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        if batch < 1:
+            raise ValueError("batch must be at least 1")
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self.store = store
+        self.client = client
+        self.bucket = bucket
+        self.pacer = pacer
+        self.worker_id = worker_id or default_worker_id()
+        self.batch = batch
+        self.lease_s = lease_s
+        self.max_attempts = max_attempts
+        self.backoff_base_s = backoff_base_s
+        self.backoff_cap_s = backoff_cap_s
+        self.rate_limit_pause_s = rate_limit_pause_s
+        self.max_pacing_wait_s = max_pacing_wait_s
+        self.idle_s = idle_s
+        self.bucket_key = bucket_key or number_key(client.phone_number_id)
+        self._clock = clock
+        self._sleep = sleep
+        self._rand = rand
+        self._wake = asyncio.Event()
+
+    # ------------------------------------------------------------------- the loop
+
+    def wake(self) -> None:
+        """Cut the idle wait short (call after enqueueing in the same process)."""
+        self._wake.set()
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        """Deliver until ``stop`` is set; the batch in hand is finished first."""
+        event(log, "outbox.worker_started", worker=self.worker_id, batch=self.batch)
+        while not stop.is_set():
+            try:
+                claimed = await self.run_once()
+            except Exception as exc:  # the database or a bug: keep the loop alive
+                event(log, "outbox.round_failed", logging.ERROR, error=repr(exc)[:300])
+                claimed = 0
+            if claimed >= self.batch:
+                continue  # more is probably due: no pause
+            await self._idle(stop)
+        event(log, "outbox.worker_stopped", worker=self.worker_id)
+
+    async def _idle(self, stop: asyncio.Event) -> None:
+        self._wake.clear()
+        waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=self.idle_s, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+            await asyncio.gather(*waiters, return_exceptions=True)
+
+    async def run_once(self) -> int:
+        """Claim one batch and deliver it; returns how many rows were claimed."""
+        rows = await self.store.claim(
+            self.worker_id,
+            limit=self.batch,
+            lease_s=self.lease_s,
+            default_max_attempts=self.max_attempts,
+        )
+        if rows:
+            await asyncio.gather(*(self._deliver(row) for row in rows))
+        return len(rows)
+
+    # --------------------------------------------------------------------- one row
+
+    async def _deliver(self, row: OutboxRecord) -> None:
+        sending = False
+        try:
+            if self.pacer is not None and not await self._pace(row):
+                return
+            await self.bucket.acquire(self.bucket_key)
+            sending = True
+            await self._send(row)
+        except asyncio.CancelledError:
+            if not sending:  # never reached the provider: give the row back at once
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(self.store.release(row.id, worker_id=self.worker_id))
+            raise
+        except Exception as exc:  # a bug or the database: the row retries, then dies
+            event(log, "outbox.unexpected_error", logging.ERROR, id=row.id, error=repr(exc)[:300])
+            with contextlib.suppress(Exception):
+                await self._retry_or_dead(row, f"{type(exc).__name__}: {exc}"[:2000], None)
+
+    async def _pace(self, row: OutboxRecord) -> bool:
+        """Take the recipient's slot; ``False`` when the row was deferred instead."""
+        assert self.pacer is not None
+        key = pair_key(row.wa_id)
+        wait = await self.pacer.try_acquire(key)
+        if wait <= 0:
+            return True
+        if wait <= self.max_pacing_wait_s:
+            await self._sleep(wait)
+            await self.pacer.acquire(key)
+            return True
+        until = self._clock() + timedelta(seconds=wait)
+        await self.store.release(row.id, worker_id=self.worker_id, until=until)
+        event(
+            log,
+            "outbox.paced",
+            id=row.id,
+            wa_id=mask_phone(row.wa_id),
+            delay_s=round(wait, 2),
+        )
+        return False
+
+    async def _send(self, row: OutboxRecord) -> None:
+        try:
+            result = await self.client.send(request_body(row))
+        except ReEngagementRequired as exc:
+            await self._window_closed(row, exc)
+            return
+        except ProviderError as exc:
+            await self._failed(row, exc)
+            return
+        done = await self.store.mark_sent(row.id, result.wamid, worker_id=self.worker_id)
+        if done is None:
+            self._lost(row, "sent")
+            return
+        event(
+            log,
+            "outbox.sent",
+            id=row.id,
+            wa_id=mask_phone(row.wa_id),
+            kind=row.kind,
+            priority=row.priority,
+            attempt=row.attempts,
+        )
+
+    async def _window_closed(self, row: OutboxRecord, exc: ReEngagementRequired) -> None:
+        if row.kind == "message" and row.template_fallback is not None:
+            switched = await self.store.switch_to_template(
+                row.id, worker_id=self.worker_id, error=f"window_closed: {exc}"[:2000]
+            )
+            if switched is None:
+                self._lost(row, "switch_to_template")
+                return
+            event(log, "outbox.template_fallback", id=row.id, wa_id=mask_phone(row.wa_id))
+            await self.bucket.acquire(self.bucket_key)
+            await self._send(switched)
+            return
+        error = f"window_closed: {exc} (no template fallback)"
+        if row.kind == "template":
+            error = f"window_closed: {exc} (already a template)"
+        await self._dead(row, error, WINDOW_CLOSED)
+
+    async def _failed(self, row: OutboxRecord, exc: ProviderError) -> None:
+        error = str(exc)[:2000]
+        if not exc.retryable:
+            await self._dead(row, error, exc.code)
+            return
+        delay = None
+        if isinstance(exc, WhatsAppRateLimited):
+            delay = await self._back_off_bucket(row, exc)
+        await self._retry_or_dead(row, error, exc.code, delay)
+
+    async def _back_off_bucket(self, row: OutboxRecord, exc: WhatsAppRateLimited) -> float | None:
+        """Tell the shared bucket: the number (or this recipient) must wait."""
+        if exc.code == PAIR_RATE_LIMIT:
+            # Meta: retry after 4^n seconds; every worker leaves this recipient alone.
+            delay = min(self.backoff_cap_s, 4.0 ** max(0, row.attempts - 1))
+            if self.pacer is not None:
+                await self.pacer.penalize(pair_key(row.wa_id), delay)
+            return delay
+        await self.bucket.penalize(self.bucket_key, self.rate_limit_pause_s)
+        event(
+            log,
+            "outbox.rate_limited",
+            logging.WARNING,
+            code=exc.code,
+            pause_s=self.rate_limit_pause_s,
+        )
+        return None
+
+    async def _retry_or_dead(
+        self, row: OutboxRecord, error: str, code: int | None, at_least_s: float | None = None
+    ) -> None:
+        if row.attempts >= row.attempt_limit(self.max_attempts):
+            await self._dead(row, error, code)
+            return
+        delay = backoff_delay(row.attempts, self.backoff_base_s, self.backoff_cap_s, self._rand)
+        if at_least_s is not None:
+            delay = max(delay, at_least_s)
+        retry_at = self._clock() + timedelta(seconds=delay)
+        done = await self.store.mark_retry(row.id, error, code, retry_at, worker_id=self.worker_id)
+        if done is None:
+            self._lost(row, "retry")
+            return
+        event(
+            log,
+            "outbox.retry",
+            logging.WARNING,
+            id=row.id,
+            wa_id=mask_phone(row.wa_id),
+            attempt=row.attempts,
+            code=code,
+            delay_s=round(delay, 3),
+        )
+
+    async def _dead(self, row: OutboxRecord, error: str, code: int | None) -> None:
+        done = await self.store.mark_dead(row.id, error, code, worker_id=self.worker_id)
+        if done is None:
+            self._lost(row, "dead")
+            return
+        event(
+            log,
+            "outbox.dead",
+            logging.ERROR,
+            id=row.id,
+            wa_id=mask_phone(row.wa_id),
+            attempt=row.attempts,
+            code=code,
+        )
+
+    def _lost(self, row: OutboxRecord, outcome: str) -> None:
+        """The lease ran out and another worker owns the row now: its result stands."""
+        event(
+            log,
+            "outbox.claim_lost",
+            logging.WARNING,
+            id=row.id,
+            outcome=outcome,
+            worker=self.worker_id,
+        )
