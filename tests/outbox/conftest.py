@@ -12,17 +12,12 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from bot.clients.wappbiz import WappbizClient
-from bot.sandbox.app import create_sandbox_app
-from bot.sandbox.config import SandboxConfig
-from bot.sandbox.testing import ServerThread
 from bot.storage.migrate import upgrade
 from bot.storage.store import Store
 from tests.storage import pg
@@ -34,24 +29,14 @@ from tests.storage.conftest import (  # noqa: F401 - fixtures shared with the st
     sqlite_url,
     store,
 )
+from tests.support.emulator import EmulatorHandle, quiet_config, serving
 
 ACCESS_TOKEN = "outbox-test-access-token-0123456789"
 REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/5")
 
 
-@dataclass
-class Emulator:
+class Emulator(EmulatorHandle):
     """The running Wappbíz emulator and a way to read what it accepted."""
-
-    base_url: str
-    config: SandboxConfig
-
-    @property
-    def graph_url(self) -> str:
-        return f"{self.base_url}/graph/{self.config.api_version}"
-
-    def api(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(base_url=self.base_url, timeout=10)
 
     async def outbound(self) -> list[dict[str, Any]]:
         """Every message the emulator accepted, oldest first."""
@@ -80,27 +65,12 @@ class Emulator:
             )
             response.raise_for_status()
 
-    async def tune(self, **changes: Any) -> None:
-        async with self.api() as api:
-            (await api.post("/sandbox/api/config", json=changes)).raise_for_status()
-
 
 @pytest.fixture(scope="session")
 def emulator_server() -> Iterator[Emulator]:
-    config = SandboxConfig(
-        access_token=ACCESS_TOKEN,
-        app_secret="outbox-test-app-secret",
-        verify_token="outbox-test-verify",
-        # Port 9 (discard) refuses connections: status webhooks fail at once, quietly.
-        webhook_url="http://127.0.0.1:9/webhook",
-        webhook_max_attempts=1,
-        webhook_timeout_s=0.5,
-        status_delay_s=0.01,
-        rate_limit_per_s=2000.0,
-        fault_timeout_s=1.0,
-    )
-    with ServerThread() as servers:
-        yield Emulator(servers.serve(create_sandbox_app(config)), config)
+    config = quiet_config(ACCESS_TOKEN, "outbox", fault_timeout_s=1.0)
+    with serving(config) as base_url:
+        yield Emulator(base_url, config)
 
 
 @pytest.fixture

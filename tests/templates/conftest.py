@@ -10,7 +10,6 @@ status webhooks go nowhere (port 9). The database fixtures are the storage tests
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +17,6 @@ import httpx
 import pytest
 
 from bot.clients.wappbiz_templates import WappbizTemplatesClient
-from bot.sandbox.app import create_sandbox_app
-from bot.sandbox.config import SandboxConfig
-from bot.sandbox.testing import ServerThread
 from bot.storage.migrate import upgrade
 from bot.storage.store import Store
 from tests.storage.conftest import (  # noqa: F401 - fixtures shared with the storage tests
@@ -30,22 +26,14 @@ from tests.storage.conftest import (  # noqa: F401 - fixtures shared with the st
     sqlite_url,
     store,
 )
+from tests.support.emulator import EmulatorHandle, quiet_config, serving
 
 ACCESS_TOKEN = "templates-test-access-token-0123456789"
 REVIEW_DELAY_S = 0.15
 
 
-@dataclass
-class Emulator:
-    base_url: str
-    config: SandboxConfig
-
-    @property
-    def graph_url(self) -> str:
-        return f"{self.base_url}/graph/{self.config.api_version}"
-
-    def api(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(base_url=self.base_url, timeout=10)
+class Emulator(EmulatorHandle):
+    """The running Wappbíz emulator and its template registry."""
 
     async def templates(self) -> list[dict[str, Any]]:
         """Every template the emulator holds (seeds included)."""
@@ -60,27 +48,12 @@ class Emulator:
             response = await api.post(f"/sandbox/api/templates/{template_id}/status", json=body)
             response.raise_for_status()
 
-    async def tune(self, **changes: Any) -> None:
-        async with self.api() as api:
-            (await api.post("/sandbox/api/config", json=changes)).raise_for_status()
-
 
 @pytest.fixture(scope="session")
 def emulator_server() -> Iterator[Emulator]:
-    config = SandboxConfig(
-        access_token=ACCESS_TOKEN,
-        app_secret="templates-test-app-secret",
-        verify_token="templates-test-verify",
-        # Port 9 (discard) refuses connections: status webhooks fail at once, quietly.
-        webhook_url="http://127.0.0.1:9/webhook",
-        webhook_max_attempts=1,
-        webhook_timeout_s=0.5,
-        status_delay_s=0.01,
-        rate_limit_per_s=2000.0,
-        template_review_delay_s=REVIEW_DELAY_S,
-    )
-    with ServerThread() as servers:
-        yield Emulator(servers.serve(create_sandbox_app(config)), config)
+    config = quiet_config(ACCESS_TOKEN, "templates", template_review_delay_s=REVIEW_DELAY_S)
+    with serving(config) as base_url:
+        yield Emulator(base_url, config)
 
 
 def reset_emulator(emulator: Emulator) -> None:
