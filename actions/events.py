@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -59,6 +59,16 @@ def unavailable(dispatcher: CollectingDispatcher, lang: str) -> list[EventType]:
     return []
 
 
+class CatalogTurn(NamedTuple):
+    """What a catalog answer works with (unpack it: ``dispatcher, tracker, … = turn``)."""
+
+    dispatcher: CollectingDispatcher
+    tracker: Tracker
+    lang: str
+    events: list[Event]
+    now: datetime
+
+
 class CatalogAction(LocalizedAction, ABC):
     """An answer about the coming events: loads them, or says why it cannot.
 
@@ -77,17 +87,10 @@ class CatalogAction(LocalizedAction, ABC):
         if not events:
             dispatcher.utter_message(text=t(lang, "tickets.no_events"))
             return []
-        return await self.with_events(dispatcher, tracker, lang, events, ctx.now())
+        return await self.with_events(CatalogTurn(dispatcher, tracker, lang, events, ctx.now()))
 
     @abstractmethod
-    async def with_events(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        lang: str,
-        events: list[Event],
-        now: datetime,
-    ) -> list[EventType]:
+    async def with_events(self, turn: CatalogTurn) -> list[EventType]:
         """Answer, knowing the (non-empty) list of coming events."""
 
 
@@ -97,14 +100,8 @@ class EventAction(CatalogAction, ABC):
     #: Asked again about the event the person taps when the event was not named.
     intent = "event_info"
 
-    async def with_events(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        lang: str,
-        events: list[Event],
-        now: datetime,
-    ) -> list[EventType]:
+    async def with_events(self, turn: CatalogTurn) -> list[EventType]:
+        dispatcher, tracker, lang, events, now = turn
         event = chosen_event(tracker, events)
         if event is None:
             if len(events) == 1:
@@ -169,14 +166,8 @@ class ActionListEvents(CatalogAction):
     def name(self) -> str:
         return "action_list_events"
 
-    async def with_events(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        lang: str,
-        events: list[Event],
-        now: datetime,
-    ) -> list[EventType]:
+    async def with_events(self, turn: CatalogTurn) -> list[EventType]:
+        dispatcher, tracker, lang, events, now = turn
         chosen = answers.filter_by_period(events, latest_entity(tracker, "date"))
         if not chosen:  # nothing in the period asked for: say so, then show what there is
             dispatcher.utter_message(text=t(lang, "tickets.none_in_period"))
@@ -189,14 +180,8 @@ class ActionAskPrice(CatalogAction):
     def name(self) -> str:
         return "action_ask_price"
 
-    async def with_events(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        lang: str,
-        events: list[Event],
-        now: datetime,
-    ) -> list[EventType]:
+    async def with_events(self, turn: CatalogTurn) -> list[EventType]:
+        dispatcher, tracker, lang, events, now = turn
         event = chosen_event(tracker, events)
         dispatcher.utter_message(**answers.prices(lang, [event] if event else events, now))
         return [SlotSet(EVENT_SLOT, event.title)] if event else []

@@ -10,7 +10,6 @@ a sold-out type or an unknown event is caught before anything is reserved.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any
 
 from rasa_sdk import FormValidationAction, Tracker
@@ -19,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.base import LocalizedAction
-from actions.events import CatalogAction, load_events, unavailable
+from actions.events import CatalogAction, CatalogTurn, load_events, unavailable
 from bot import services
 from bot.errors import ProviderError
 from bot.i18n import language_of, t
@@ -126,14 +125,8 @@ class ActionAskEvent(CatalogAction):
     def name(self) -> str:
         return "action_ask_event"
 
-    async def with_events(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        lang: str,
-        events: list[Event],
-        now: datetime,
-    ) -> list[EventType]:
+    async def with_events(self, turn: CatalogTurn) -> list[EventType]:
+        dispatcher, _tracker, lang, events, now = turn
         dispatcher.utter_message(
             **answers.event_list(
                 lang, events, now, intent="buy_ticket", text_key="tickets.ask.event"
