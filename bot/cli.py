@@ -219,6 +219,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             "",
             f"  Fashionistas WhatsApp assistant is up ({time.monotonic() - started:.0f} s).",
             f"  Web chat:       {settings.sandbox_url}/" if stack.with_sandbox else "",
+            f"  Door scanner:   {settings.sandbox_url}/door" if stack.with_sandbox else "",
             f"  Webhook:        {settings.webhook_url}  (Wappbíz posts here)",
             f"  Action server:  {settings.action_url}/health",
             '  Try:            .venv/bin/python -m bot say --from 573001234567 "hola"',
