@@ -31,6 +31,7 @@ from pathlib import Path
 import httpx
 import psutil
 
+from bench import emergency as bench_emergency
 from bench import nlu as bench_nlu
 from bench import purchases as bench_purchases
 from bench.load import build_request, run_open_loop
@@ -273,6 +274,8 @@ def main() -> int:
         return bench_nlu.main()
     if sys.argv[1:] == ["purchases"]:  # `python -m bench purchases`: payment → QR tickets
         return bench_purchases.main()
+    if sys.argv[1:] == ["emergency"]:  # `python -m bench emergency`: alert to 5,000 people
+        return bench_emergency.main()
     with tempfile.TemporaryDirectory(prefix="fashionistas-bench-") as tmp:
         print(f"# starting the stack in {tmp} ...", file=sys.stderr, flush=True)
         env = {"LOG_LEVEL": "WARNING"}

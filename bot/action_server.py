@@ -17,6 +17,7 @@ from bot.clients.rasa import RasaClient
 from bot.http.admin import admin_blueprint
 from bot.http.webhooks import webhooks_blueprint
 from bot.logging import configure
+from bot.proactive.delivery import OutboxDelivery
 from bot.settings import Settings, get_settings
 from bot.storage.store import Store
 from bot.ticketing.context import Ticketing
@@ -41,16 +42,21 @@ def build_app(settings: Settings) -> Any:
         services.set_ticketing(app.ctx.ticketing)
         app.ctx.fulfilment = FulfilmentWorker(app.ctx.ticketing)
         app.ctx.fulfilment.start()
+        # proactive messages (issue 5): the outbox delivery worker
+        app.ctx.outbox = OutboxDelivery(store, settings)
+        await app.ctx.outbox.start()
 
     @app.listener("before_server_stop")
     async def _stop_worker(app: Any, loop: Any) -> None:
         await app.ctx.fulfilment.stop()
+        await app.ctx.outbox.stop()
 
     @app.listener("after_server_stop")
     async def _close(app: Any, loop: Any) -> None:
         services.set_store(None)
         services.set_ticketing(None)
         await app.ctx.ticketing.aclose()
+        await app.ctx.outbox.aclose()
         await app.ctx.rasa.aclose()
         await store.close()
 

@@ -94,6 +94,11 @@ class Settings(BaseSettings):
     payments_timeout_s: float = Field(10.0, env="PAYMENTS_TIMEOUT_S")
     payments_max_attempts: int = Field(4, env="PAYMENTS_MAX_ATTEMPTS")
 
+    # --- proactive messages (issue 5) --------------------------------------------
+    outbox_rate_per_s: float = Field(80.0, env="OUTBOX_RATE_PER_S")
+    outbox_batch: int = Field(50, env="OUTBOX_BATCH")
+    outbox_worker: bool = Field(True, env="OUTBOX_WORKER")
+
     # --- behaviour -------------------------------------------------------------
     webhook_max_body_bytes: int = Field(1_048_576, env="WEBHOOK_MAX_BODY_BYTES")
     default_language: str = Field("es", env="DEFAULT_LANGUAGE")

@@ -16,6 +16,7 @@ from sanic.response import HTTPResponse
 
 from bot.http.auth import bearer_ok
 from bot.http.handoffs import add_handoff_routes
+from bot.http.proactive import add_proactive_routes
 from bot.http.purchases import add_purchase_routes
 from bot.logging import event, mask_phone
 from bot.storage.store import Store
@@ -83,5 +84,7 @@ def admin_blueprint(store_of: Any, token: str, rasa_of: Any = None) -> Blueprint
     add_handoff_routes(bp, store_of, rasa_of or (lambda request: request.app.ctx.rasa))
     # --- purchases and refund requests (issue 4): bot/http/purchases.py
     add_purchase_routes(bp, lambda request: request.app.ctx.ticketing)
+    # --- emergency alerts (issue 5): bot/http/proactive.py
+    add_proactive_routes(bp, store_of)
 
     return bp
