@@ -2,7 +2,9 @@
 
 The scan itself is Hi.Events' business (its check-in API refuses a second scan); we
 only record it against our ticket and welcome the holder once on WhatsApp, however
-many times the webhook arrives.
+many times the webhook arrives. The welcome goes through the outbox (issue 5): durable,
+retried, and sent as the ``checkin_welcome`` template when the holder's 24-hour window
+has closed, which on the day of a show bought weeks earlier is the usual case.
 """
 
 from __future__ import annotations
@@ -11,9 +13,9 @@ import logging
 from datetime import datetime, timezone
 from typing import Any
 
-from bot.errors import ProviderError
 from bot.i18n import t
 from bot.logging import event, mask_phone
+from bot.templates import TemplateValueError, UnknownTemplate, build_template, default_library
 from bot.ticketing.context import Ticketing
 
 log = logging.getLogger(__name__)
@@ -46,21 +48,25 @@ async def on_check_in(ctx: Ticketing, payload: dict[str, Any]) -> str:
         return "already_welcomed"
     purchase = await ctx.store.get_purchase(ticket.purchase_id)
     lang = purchase.language if purchase else "es"
-    text = t(
-        lang,
-        "tickets.welcome",
-        holder=ticket.holder_name.split()[0] if ticket.holder_name else "",
-        event=purchase.event_title if purchase else "",
+    holder = ticket.holder_name.split()[0] if ticket.holder_name else ""
+    text = t(lang, "tickets.welcome", holder=holder, event=purchase.event_title if purchase else "")
+    await ctx.store.enqueue(
+        idempotency_key=f"welcome:{public_id}",
+        wa_id=ticket.wa_id,
+        kind="message",
+        purpose="transactional",
+        payload={"type": "text", "text": {"body": text}},
+        template_fallback=_welcome_template(lang, holder, purchase.event_title if purchase else ""),
     )
-    ctx.background(_welcome(ctx, ticket.wa_id, text, public_id))
+    event(log, "door.welcome_queued", to=mask_phone(ticket.wa_id), ticket=public_id)
     return "welcomed"
 
 
-async def _welcome(ctx: Ticketing, wa_id: str, text: str, public_id: str) -> None:
-    """Sent after the webhook was answered (Hi.Events waits 3 s at most)."""
+def _welcome_template(lang: str, holder: str, event_title: str) -> dict[str, Any] | None:
+    """``checkin_welcome`` for when the holder's 24-hour window has closed (show day)."""
     try:
-        await ctx.messenger.text(wa_id, text)
-    except ProviderError as exc:
-        event(log, "door.welcome_failed", logging.WARNING, ticket=public_id, error=str(exc))
-        return
-    event(log, "door.welcomed", to=mask_phone(wa_id), ticket=public_id)
+        template = default_library().get("checkin_welcome", lang)
+        return build_template(template, {"name": holder or "👋", "event": event_title[:120]})
+    except (UnknownTemplate, TemplateValueError) as exc:
+        event(log, "door.no_welcome_template", logging.WARNING, error=str(exc)[:200])
+        return None

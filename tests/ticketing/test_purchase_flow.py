@@ -270,3 +270,40 @@ def test_mercado_pago_is_configuration_only(tmp_path: Path) -> None:
             lambda ms: len(images(ms)) == 2 and "Payment received" in json.dumps(ms),
         )
         wait_state(h, purchase.id, "fulfilled")
+
+
+def test_welcome_at_the_door_after_the_window_closed_is_the_template(
+    harness: TicketingHarness,
+) -> None:
+    """Show day, weeks after buying: free text is refused (131047), the template goes."""
+    from bot.clients.wappbiz_templates import WappbizTemplatesClient
+    from bot.templates import sync_templates, wait_for_review
+
+    h = harness
+
+    async def sync() -> None:
+        client = WappbizTemplatesClient.from_settings(h.settings)
+        try:
+            await sync_templates(h.ticketing.store, client)
+            await wait_for_review(h.ticketing.store, client, timeout_s=20, poll_s=0.3)
+        finally:
+            await client.aclose()
+
+    h.run(sync())
+    purchase = buy(h, quantity=1, kind="General", lang="en")
+    pay(h, purchase, NEQUI_OK)
+    wait_state(h, purchase.id, "fulfilled")
+    [ticket] = h.run(h.ticketing.store.tickets_for_purchase(purchase.id))
+    closed = httpx.post(
+        f"{h.sandbox_url}/sandbox/api/conversations/{purchase.wa_id}/window",
+        json={"open": False},
+        timeout=10,
+    )
+    closed.raise_for_status()
+    lists = h.run(h.ticketing.hi_events.check_in_lists(purchase.event_id))
+    assert h.run(h.ticketing.hi_events.check_in(lists[0]["short_id"], ticket.attendee_public_id)).ok
+    messages = h.wait_for(
+        purchase.wa_id, lambda ms: any(m["type"] == "template" for m in ms), timeout=30
+    )
+    template = next(m for m in messages if m["type"] == "template")["body"]["template"]
+    assert template["name"] == "checkin_welcome" and template["language"]["code"] == "en"
