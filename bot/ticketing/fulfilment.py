@@ -33,6 +33,7 @@ from bot.replies import Option
 from bot.storage.purchases import PurchaseRecord
 from bot.ticketing.catalog import Event, upcoming_events
 from bot.ticketing.context import Ticketing
+from bot.ticketing.lifecycle import plan_lifecycle
 from bot.ticketing.money import cop
 from bot.ticketing.purchase import release_seats
 from bot.ticketing.qr import ticket_qr_png
@@ -94,7 +95,11 @@ async def fulfil(ctx: Ticketing, purchase: PurchaseRecord) -> None:
         )
     tickets = await store.tickets_for_purchase(purchase.id)
     await send_tickets(ctx, purchase, tickets, only_unsent=True)
-    await ctx.messenger.text(purchase.wa_id, summary(ctx, purchase, await _event_of(ctx, purchase)))
+    found = await _event_of(ctx, purchase)
+    await ctx.messenger.text(purchase.wa_id, summary(ctx, purchase, found))
+    # reminders 7 d / 1 d / 3 h before and the feedback request (outbox, idempotent)
+    if tickets:
+        await plan_lifecycle(store, purchase, found, tickets[0].attendee_public_id, ctx.now())
     await store.mark_fulfilled(purchase.id)
     event(
         log,

@@ -11,13 +11,14 @@ import hashlib
 import json
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
 import pytest
 
 from bot.ticketing.catalog import find_event, find_ticket_type, upcoming_events
+from bot.ticketing.lifecycle import REMINDERS
 from bot.ticketing.purchase import PurchaseRequest, start_purchase
 from tests.support.ticketing import TicketingHarness, images, running_ticketing
 
@@ -98,6 +99,19 @@ def test_two_vip_tickets_paid_with_nequi_open_the_door(harness: TicketingHarness
     assert "VIP" in sent[0]["body"]["image"]["caption"]
     assert "Ana Gómez" in sent[0]["body"]["image"]["caption"]
     assert wait_state(h, purchase.id, "fulfilled").paid_at is not None
+    # reminders 7 d / 1 d / 3 h before the show (those still ahead) and the feedback
+    # request wait in the outbox
+    planned = {
+        r.idempotency_key: r for r in h.run(h.ticketing.store.list_outbox(wa_id=purchase.wa_id))
+    }
+    now = datetime.now(timezone.utc)
+    ahead = {
+        f"reminder:{label}:{purchase.reference}"
+        for label, before, _ in REMINDERS
+        if purchase.event_starts_at - before > now
+    }
+    assert ahead | {f"feedback:{purchase.reference}"} <= set(planned)
+    assert all(planned[key].status == "queued" for key in ahead)
 
     # the door: the decoded id checks in once; a second scan is refused with the time
     lists = h.run(h.ticketing.hi_events.check_in_lists(purchase.event_id))
