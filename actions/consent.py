@@ -23,6 +23,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import GREET_MENU, LocalizedAction, menu_options
 from bot import services
+from bot.broadcasts.guard import cancel_marketing_for
 from bot.consent import (
     NON_TRANSACTIONAL,
     POLICY_URL,
@@ -216,6 +217,7 @@ class ActionOptOut(LocalizedAction):
         if not await record_decision(tracker, lang, purposes, granted=False):
             dispatcher.utter_message(text=t(lang, "consent.failed", email=PRIVACY_EMAIL))
             return events
+        await _cancel_queued_promotions(tracker.sender_id, purposes)
         if tracker.get_slot(CONSENT_ASKED_SLOT):
             utter_with_menu(dispatcher, lang, t(lang, "consent.declined"), domain)
         else:
@@ -224,3 +226,15 @@ class ActionOptOut(LocalizedAction):
         if form:
             dispatcher.utter_message(text=t(lang, "privacy.form_stopped"))
         return events
+
+
+async def _cancel_queued_promotions(wa_id: str, purposes: Any) -> None:
+    """STOP takes effect before the next message: queued promotions of the revoked
+    purposes are cancelled now (the outbox worker also re-checks consent per row)."""
+    try:
+        cancelled = await cancel_marketing_for(await services.get_store(), wa_id, purposes)
+    except Exception as exc:  # the worker's own check still stops them
+        event(log, "consent.cancel_promotions_failed", logging.ERROR, error=type(exc).__name__)
+        return
+    if cancelled:
+        event(log, "consent.promotions_cancelled", wa_id=mask_phone(wa_id), rows=cancelled)

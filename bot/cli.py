@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from bot import handoff_cli, outbox_cli, purchases_cli, templates_cli
+from bot import broadcasts_cli, handoff_cli, outbox_cli, purchases_cli, templates_cli
 from bot.settings import Settings, get_settings
 
 EXIT_NOT_RUNNING = 3
@@ -271,6 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     purchases_cli.add_parser(sub)
     outbox_cli.add_parser(sub)  # outbox dead letters and counts (issue 5): bot/outbox_cli.py
     templates_cli.add_parser(sub)  # message templates (issue 5): bot/templates_cli.py
+    broadcasts_cli.add_parser(sub)  # organizer broadcasts (issue 5): bot/broadcasts_cli.py
     for name, func, helptext in (
         ("say", cmd_say, "send one message as a WhatsApp user and print the replies"),
         ("chat", cmd_chat, "talk to the bot interactively in the terminal"),

@@ -15,6 +15,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.http.auth import bearer_ok
+from bot.http.broadcasts import add_broadcast_routes
 from bot.http.handoffs import add_handoff_routes
 from bot.http.proactive import add_proactive_routes
 from bot.http.purchases import add_purchase_routes
@@ -86,5 +87,7 @@ def admin_blueprint(store_of: Any, token: str, rasa_of: Any = None) -> Blueprint
     add_purchase_routes(bp, lambda request: request.app.ctx.ticketing)
     # --- emergency alerts (issue 5): bot/http/proactive.py
     add_proactive_routes(bp, store_of)
+    # --- broadcasts and the OpenAPI document (issue 5): bot/http/broadcasts.py
+    add_broadcast_routes(bp, store_of)
 
     return bp

@@ -621,3 +621,41 @@ class MessageTemplate(Base):
         Index(None, "wappbiz_id"),
         CheckConstraint(_one_of("category", TEMPLATE_CATEGORIES), name="category"),
     )
+
+
+# --- broadcasts: organizer campaigns through the outbox (issue 5) -------------------------
+
+BROADCAST_PURPOSES = ("marketing", "utility")
+BROADCAST_STATUSES = ("draft", "scheduled", "sending", "done", "cancelled")
+
+
+class Broadcast(Base):
+    """A message from the template library to an audience segment (``bot/broadcasts``).
+
+    ``variables`` are the template values by name (flat, or per language ``{"es": {..},
+    "en": {..}}``); ``segment`` the audience filter (event, ticket type, role, language,
+    marketing opt-in). Sending writes one outbox row per recipient with
+    ``outbox.broadcast_id = id``; ``counts`` caches the audience found at send time.
+    """
+
+    __tablename__ = "broadcasts"
+
+    id = Column(IdType, primary_key=True, autoincrement=True)
+    name = Column(String(128), nullable=False)
+    template = Column(String(TEMPLATE_NAME_LEN), nullable=False)
+    variables = Column(JSONType, nullable=False)
+    segment = Column(JSONType, nullable=False)
+    purpose = Column(String(16), nullable=False)
+    status = Column(String(16), nullable=False, server_default="draft")
+    scheduled_for = Column(UTCDateTime(), nullable=True)
+    created_by = Column(String(64), nullable=False)
+    created_at = Column(UTCDateTime(), nullable=False)
+    started_at = Column(UTCDateTime(), nullable=True)
+    finished_at = Column(UTCDateTime(), nullable=True)
+    counts = Column(JSONType, nullable=True)
+
+    __table_args__ = (
+        Index(None, "status", "id"),
+        CheckConstraint(_one_of("purpose", BROADCAST_PURPOSES), name="purpose"),
+        CheckConstraint(_one_of("status", BROADCAST_STATUSES), name="status"),
+    )

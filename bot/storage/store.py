@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import sessionmaker
 
+from bot.storage.broadcasts import BroadcastStoreMixin  # organizer broadcasts (issue 5)
 from bot.storage.consent import ConsentStoreMixin  # consent log, Habeas Data (issue 3)
 from bot.storage.engine import SQLITE_BEGIN, create_engine, parse_url, sqlite_file
 from bot.storage.handoffs import HandoffStoreMixin
@@ -94,6 +95,7 @@ class Store(  # the mixins keep one facade over modules of their own
     PurchaseStoreMixin,  # ticket purchases, payments, tickets, refunds: bot/storage/purchases.py
     OutboxStoreMixin,  # outbox of proactive messages (issue 5): bot/storage/outbox.py
     TemplateStoreMixin,  # message templates, review status: bot/storage/templates.py
+    BroadcastStoreMixin,  # organizer broadcasts (issue 5): bot/storage/broadcasts.py
 ):
     """Async access to contacts, the inbound inbox, outbound messages and statuses.
 

@@ -211,6 +211,19 @@ async def test_stop_keyword_revokes_marketing_and_casting(store: Store) -> None:
     ]
 
 
+async def test_stop_cancels_queued_promotions_but_not_tickets(store: Store) -> None:
+    """STOP takes effect before the next message: a promotion queued for Saturday goes."""
+    text = {"type": "text", "text": {"body": "x"}}
+    await store.enqueue(
+        idempotency_key="promo:1", wa_id=WA, payload=text, purpose="marketing", broadcast_id=9
+    )
+    await store.enqueue(idempotency_key="ticket:1", wa_id=WA, payload=text)
+    stop = tracker("opt_out", "/opt_out", metadata={"consent_source": "keyword"})
+    await run(ActionOptOut(), stop)
+    rows = {r.idempotency_key: r.status for r in await store.list_outbox(wa_id=WA)}
+    assert rows == {"promo:1": "cancelled", "ticket:1": "queued"}
+
+
 async def test_opt_out_by_sentence_in_english_revokes_what_it_names(store: Store) -> None:
     await store.record_consent(
         WA, ["casting"], granted=True, policy_version=POLICY_VERSION, source="text"

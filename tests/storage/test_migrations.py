@@ -52,6 +52,7 @@ def test_revisions_form_one_chain() -> None:
     assert "0004_purchases" in chain[3:]  # ticket purchases
     assert "0005_outbox" in chain[chain.index("0004_purchases") + 1 :]  # outbox (issue 5)
     assert "0006_templates" in chain[chain.index("0005_outbox") + 1 :]  # message templates
+    assert "0007_broadcasts" in chain[chain.index("0006_templates") + 1 :]  # broadcasts
     assert script.get_heads() == [head()] == [chain[-1]]
 
 
@@ -116,6 +117,8 @@ async def test_upgrade_creates_every_table_and_index(fresh_db: Callable[[], str]
         },
         # message templates and their review status (0006_templates)
         "message_templates": {"ix_message_templates_wappbiz_id"},
+        # organizer broadcasts (0007_broadcasts)
+        "broadcasts": {"ix_broadcasts_status_id"},
     }
     assert await _inspect(url, uniques) == {
         "contacts": {("wa_id",)},
@@ -135,6 +138,7 @@ async def test_upgrade_creates_every_table_and_index(fresh_db: Callable[[], str]
         "webhook_receipts": {("source", "key")},
         "outbox": {("idempotency_key",)},  # outbox (0005_outbox)
         "message_templates": {("name", "language")},  # message templates (0006_templates)
+        "broadcasts": set(),  # organizer broadcasts (0007_broadcasts)
     }
 
 
