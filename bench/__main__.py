@@ -274,6 +274,8 @@ def main() -> int:
         return bench_nlu.main()
     if sys.argv[1:] == ["purchases"]:  # `python -m bench purchases`: payment → QR tickets
         return bench_purchases.main()
+    if sys.argv[1:] == ["broadcast"]:  # `python -m bench broadcast`: 10,000 at the rate limit
+        return __import__("bench.broadcast", fromlist=["main"]).main()
     if sys.argv[1:] == ["emergency"]:  # `python -m bench emergency`: alert to 5,000 people
         return bench_emergency.main()
     with tempfile.TemporaryDirectory(prefix="fashionistas-bench-") as tmp:

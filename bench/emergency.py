@@ -9,7 +9,8 @@ half get free text and half the approved ``emergency_alert`` template), then cal
 * ``emergency_queue_5000_ms``: the call, from request to the 202 (every row queued);
 * ``emergency_queued_in_ms``: the server's own measure of the queueing transaction;
 * ``emergency_first_1000_accepted_ms``: from the request to the 1,000th message the
-  Wappbíz emulator accepted (its message feed, ``/sandbox/api/messages``);
+  Wappbíz emulator accepted (its ``accepted_at``, read incrementally from its message
+  feed ``/sandbox/api/messages?since_seq=``);
 * ``emergency_rate_limit_per_s``: the sending rate configured for both the outbox
   worker (``OUTBOX_RATE_PER_S``) and the emulator (``rate_limit_per_s``), raised above
   the 80/s default so the bench measures the pipeline, not the contract's limit
@@ -161,7 +162,7 @@ def main() -> int:
                     ).raise_for_status()
                 since = http.get(f"{h.sandbox_url}/sandbox/api/messages").json()["last_seq"]
                 token = h.settings.secret("admin_token")
-                started = time.perf_counter()
+                started, wall_started = time.perf_counter(), time.time()
                 answer = http.post(
                     f"{h.action_url}/admin/events/{EVENT_ID}/emergency",
                     headers={"Authorization": f"Bearer {token}"},
@@ -176,13 +177,18 @@ def main() -> int:
                 result = answer.json()
                 accepted_ms = float("nan")
                 deadline = time.monotonic() + 120
+                seen, times = since, list[float]()
                 while time.monotonic() < deadline:
+                    # Only what is new since the last poll: re-reading the whole feed
+                    # each time would load the loop the emulator and the worker share.
                     feed = http.get(
                         f"{h.sandbox_url}/sandbox/api/messages",
-                        params={"direction": "out", "since_seq": since},
+                        params={"direction": "out", "since_seq": seen},
                     ).json()["messages"]
-                    if len(feed) >= first:
-                        accepted_ms = (time.perf_counter() - started) * 1000
+                    times.extend(float(m["accepted_at"]) for m in feed)
+                    seen = max([seen, *(m["seq"] for m in feed)])
+                    if len(times) >= first:  # the emulator's own acceptance time
+                        accepted_ms = (sorted(times)[first - 1] - wall_started) * 1000
                         break
                     time.sleep(0.1)  # the emulator shares the loop: poll gently
             emit("emergency_recipients", result["recipients"])

@@ -8,13 +8,18 @@ PostgreSQL, all sharing one Redis token bucket per sending number)::
     await worker.run_forever(stop_event)
 
 Each round claims a batch (most urgent first: the claim orders by priority, so an
-emergency alert overtakes a queued broadcast), then delivers the rows concurrently. Per
-row: the recipient's pacing slot (the pair limit; a row whose slot is far off is given
-back with ``release`` and comes again then, without spending an attempt), a token of the
-number's bucket (reserved in claim order, so priorities hold within a batch too), then
-``client.send``. Outcomes:
+emergency alert overtakes a queued broadcast), then delivers the rows concurrently.
+``run_forever`` pipelines the rounds: while one batch is being sent it claims the next
+(at most ``pipeline`` batches in hand, 2 by default), so the number's bucket never idles
+waiting for a claim. Per row: the recipient's pacing slot (the pair limit; a row whose
+slot is far off is given back with ``release`` and comes again then, without spending
+an attempt), a token of the number's bucket (reserved in claim order, so priorities hold
+within a batch too), then ``client.send``. Outcomes:
 
-* accepted → ``mark_sent`` with the wamid;
+* accepted → ``sent`` with the wamid, recorded in batches: results are buffered and
+  written by ``mark_sent_many``, one transaction per flush (every ``flush_every`` results
+  or ``flush_interval_s`` after the first unwritten one, and at the end of every round),
+  instead of one commit per message;
 * ``ReEngagementRequired`` (131047, the 24-hour window is closed) → the row turns into
   its ``template_fallback`` and is sent again at once; without one it is ``dead`` with
   code 131047 and ``window_closed`` in ``last_error``;
@@ -25,8 +30,10 @@ number's bucket (reserved in claim order, so priorities hold within a batch too)
   letter: ``python -m bot outbox list --status dead`` / ``redrive``).
 
 Delivery is at least once: a timeout after the provider accepted, or a crash between
-the send and ``mark_sent``, sends the row again after its lease (the key travels as
-``biz_opaque_callback_data``, so status webhooks and people can tell). Failures the
+the send and the flush that records it (at most ``flush_every`` results or
+``flush_interval_s`` of sends, plus the requests in flight), sends the row again after
+its lease (the key travels as ``biz_opaque_callback_data``, so status webhooks and
+people can tell). A clean stop flushes first. Failures the
 provider reports later, in a ``failed`` status webhook, are not this worker's concern.
 
 The :class:`~bot.clients.wappbiz.WappbizClient` retries on its own (``max_attempts``);
@@ -103,6 +110,8 @@ class DeliveryWorker:
     bucket); ``pacer`` (optional) paces each recipient. ``max_attempts`` applies to rows
     enqueued without their own. ``clock`` dates retries (aware UTC); ``sleep`` is used
     for pacing waits and idling; ``rand`` draws the jitter (tests pin it).
+    ``flush_every``/``flush_interval_s`` batch the ``sent`` results (one transaction per
+    flush); ``pipeline`` is how many claimed batches ``run_forever`` keeps in hand.
     """
 
     def __init__(
@@ -122,6 +131,10 @@ class DeliveryWorker:
         max_pacing_wait_s: float = 1.0,
         idle_s: float = 1.0,
         bucket_key: str | None = None,
+        flush_every: int = 50,
+        flush_interval_s: float = 0.05,
+        guard: Callable[[Any, OutboxRecord], Awaitable[bool]] | None = None,
+        pipeline: int = 2,
         clock: Callable[[], datetime] = utcnow,
         sleep: Sleep = asyncio.sleep,
         rand: Callable[[], float] = random.random,
@@ -130,6 +143,13 @@ class DeliveryWorker:
             raise ValueError("batch must be at least 1")
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
+        if flush_every < 1 or flush_interval_s <= 0:
+            raise ValueError("flush_every must be at least 1 and flush_interval_s positive")
+        if pipeline < 1:
+            raise ValueError("pipeline must be at least 1")
+        #: Asked right before each send whether the row may still go (consent withdrawn
+        #: since it was queued: STOP takes effect before the next message).
+        self.guard = guard
         self.store = store
         self.client = client
         self.bucket = bucket
@@ -147,7 +167,15 @@ class DeliveryWorker:
         self._clock = clock
         self._sleep = sleep
         self._rand = rand
+        self.flush_every = flush_every
+        self.flush_interval_s = flush_interval_s
+        self.pipeline = pipeline
         self._wake = asyncio.Event()
+        #: Sent but not yet recorded: ``(row, wamid)``, written by :meth:`flush`.
+        self._unflushed: list[tuple[OutboxRecord, str]] = []
+        self._flush_timer: asyncio.TimerHandle | None = None
+        self._flush_lock = asyncio.Lock()
+        self._flush_tasks: set[asyncio.Task[None]] = set()
 
     # ------------------------------------------------------------------- the loop
 
@@ -156,46 +184,161 @@ class DeliveryWorker:
         self._wake.set()
 
     async def run_forever(self, stop: asyncio.Event) -> None:
-        """Deliver until ``stop`` is set; the batch in hand is finished first."""
-        event(log, "outbox.worker_started", worker=self.worker_id, batch=self.batch)
-        while not stop.is_set():
-            try:
-                claimed = await self.run_once()
-            except Exception as exc:  # the database or a bug: keep the loop alive
-                event(log, "outbox.round_failed", logging.ERROR, error=repr(exc)[:300])
-                claimed = 0
-            if claimed >= self.batch:
-                continue  # more is probably due: no pause
-            await self._idle(stop)
-        event(log, "outbox.worker_stopped", worker=self.worker_id)
+        """Deliver until ``stop`` is set; the batches in hand are finished first.
 
-    async def _idle(self, stop: asyncio.Event) -> None:
+        Pipelined: the next batch is claimed while the previous one is being sent (at
+        most ``pipeline`` batches in hand). Cancelled, the batches in hand are cancelled
+        too (unsent rows are released) and what was sent is flushed.
+        """
+        event(
+            log,
+            "outbox.worker_started",
+            worker=self.worker_id,
+            batch=self.batch,
+            pipeline=self.pipeline,
+        )
+        inflight: set[asyncio.Task[int]] = set()
+        cancelled = False
+        try:
+            while not stop.is_set():
+                if len(inflight) >= self.pipeline:
+                    await asyncio.wait(inflight, return_when=asyncio.FIRST_COMPLETED)
+                    inflight = {task for task in inflight if not task.done()}
+                    continue
+                try:
+                    rows = await self._claim()
+                except Exception as exc:  # the database or a bug: keep the loop alive
+                    event(log, "outbox.round_failed", logging.ERROR, error=repr(exc)[:300])
+                    rows = []
+                if rows:
+                    inflight.add(asyncio.create_task(self._deliver_batch(rows)))
+                    # Let the batch reserve its tokens (claim order) before the next claim.
+                    await asyncio.sleep(0)
+                    if len(rows) >= self.batch:
+                        continue  # more is probably due: claim the next batch now
+                await self._idle(stop, inflight)
+                inflight = {task for task in inflight if not task.done()}
+        except asyncio.CancelledError:
+            cancelled = True
+            raise
+        finally:
+            if cancelled:
+                for task in inflight:
+                    task.cancel()
+            if inflight:
+                await asyncio.gather(*inflight, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self.flush())
+            event(log, "outbox.worker_stopped", worker=self.worker_id)
+
+    async def _idle(self, stop: asyncio.Event, inflight: set[asyncio.Task[int]]) -> None:
+        """Wait ``idle_s``, or less: a stop, a wake, or a batch in hand finishing."""
         self._wake.clear()
         waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
         try:
-            await asyncio.wait(waiters, timeout=self.idle_s, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                [*waiters, *inflight], timeout=self.idle_s, return_when=asyncio.FIRST_COMPLETED
+            )
         finally:
             for waiter in waiters:
                 waiter.cancel()
             await asyncio.gather(*waiters, return_exceptions=True)
 
     async def run_once(self) -> int:
-        """Claim one batch and deliver it; returns how many rows were claimed."""
-        rows = await self.store.claim(
+        """Claim one batch, deliver it and record it; returns how many rows were claimed."""
+        rows = await self._claim()
+        if rows:
+            await self._deliver_batch(rows)
+        await self.flush()
+        return len(rows)
+
+    async def _claim(self) -> list[OutboxRecord]:
+        return await self.store.claim(
             self.worker_id,
             limit=self.batch,
             lease_s=self.lease_s,
             default_max_attempts=self.max_attempts,
         )
-        if rows:
-            await asyncio.gather(*(self._deliver(row) for row in rows))
+
+    async def _deliver_batch(self, rows: list[OutboxRecord]) -> int:
+        await asyncio.gather(*(self._deliver(row) for row in rows))
         return len(rows)
+
+    # ---------------------------------------------------------- recording results
+
+    async def _record_sent(self, row: OutboxRecord, wamid: str) -> None:
+        """Buffer an accepted row; flush when ``flush_every`` are waiting."""
+        self._unflushed.append((row, wamid))
+        if len(self._unflushed) >= self.flush_every:
+            await self.flush()
+        elif self._flush_timer is None:
+            self._arm_flush(self.flush_interval_s)
+
+    def _arm_flush(self, delay: float) -> None:
+        self._flush_timer = asyncio.get_running_loop().call_later(delay, self._flush_due)
+
+    def _flush_due(self) -> None:
+        self._flush_timer = None
+        task = asyncio.get_running_loop().create_task(self.flush())
+        self._flush_tasks.add(task)
+        task.add_done_callback(self._flush_tasks.discard)
+
+    async def flush(self) -> None:
+        """Record the buffered sends as ``sent``: one ``mark_sent_many`` transaction.
+
+        If the database fails, the results stay buffered and the flush is tried again
+        (after a second); rows whose lease was lost meanwhile are refused, as always.
+        """
+        if self._flush_timer is not None:
+            self._flush_timer.cancel()
+            self._flush_timer = None
+        async with self._flush_lock:
+            items, self._unflushed = self._unflushed, []
+            if not items:
+                return
+            try:
+                done = set(
+                    await self.store.mark_sent_many(
+                        self.worker_id, [(row.id, wamid) for row, wamid in items]
+                    )
+                )
+            except Exception as exc:  # the database: keep the results, try again soon
+                self._unflushed[:0] = items
+                event(
+                    log,
+                    "outbox.flush_failed",
+                    logging.ERROR,
+                    rows=len(items),
+                    error=repr(exc)[:300],
+                )
+                if self._flush_timer is None:
+                    self._arm_flush(max(1.0, self.flush_interval_s))
+                return
+        for row, _ in items:
+            if row.id not in done:
+                self._lost(row, "sent")
+                continue
+            event(
+                log,
+                "outbox.sent",
+                id=row.id,
+                wa_id=mask_phone(row.wa_id),
+                kind=row.kind,
+                priority=row.priority,
+                attempt=row.attempts,
+            )
 
     # --------------------------------------------------------------------- one row
 
     async def _deliver(self, row: OutboxRecord) -> None:
         sending = False
         try:
+            if self.guard is not None and not await self.guard(self.store, row):
+                await self.store.cancel_claimed(
+                    row.id, "consent withdrawn before sending", worker_id=self.worker_id
+                )
+                event(log, "outbox.cancelled_by_consent", id=row.id, to=mask_phone(row.wa_id))
+                return
             if self.pacer is not None and not await self._pace(row):
                 return
             await self.bucket.acquire(self.bucket_key)
@@ -242,19 +385,7 @@ class DeliveryWorker:
         except ProviderError as exc:
             await self._failed(row, exc)
             return
-        done = await self.store.mark_sent(row.id, result.wamid, worker_id=self.worker_id)
-        if done is None:
-            self._lost(row, "sent")
-            return
-        event(
-            log,
-            "outbox.sent",
-            id=row.id,
-            wa_id=mask_phone(row.wa_id),
-            kind=row.kind,
-            priority=row.priority,
-            attempt=row.attempts,
-        )
+        await self._record_sent(row, result.wamid)
 
     async def _window_closed(self, row: OutboxRecord, exc: ReEngagementRequired) -> None:
         if row.kind == "message" and row.template_fallback is not None:

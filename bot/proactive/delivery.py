@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 
+from bot.broadcasts.guard import still_allowed
 from bot.clients.wappbiz import WappbizClient
 from bot.logging import event
 from bot.outbox import DeliveryWorker, number_bucket, pair_pacer
@@ -48,7 +49,12 @@ class OutboxDelivery:
         self.bucket = number_bucket(settings.redis_url, rate_per_s=settings.outbox_rate_per_s)
         self.pacer = pair_pacer(settings.redis_url)
         self.worker = DeliveryWorker(
-            store, self.client, self.bucket, pacer=self.pacer, batch=settings.outbox_batch
+            store,
+            self.client,
+            self.bucket,
+            pacer=self.pacer,
+            batch=settings.outbox_batch,
+            guard=still_allowed,  # STOP since queueing: the promotion is not sent
         )
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None

@@ -6,8 +6,8 @@ the Store's private helpers ``_read``, ``_write``, ``_insert``, ``_now`` and
 
 Life of a row::
 
-    queued ──claim──▶ sending ──mark_sent──▶ sent
-      ▲                 │ │ └──mark_dead───▶ dead ──redrive──▶ queued
+    queued ──claim──▶ sending ──mark_sent(_many)──▶ sent
+      ▲                 │ │ └──mark_dead─────────▶ dead ──redrive──▶ queued
       └──mark_retry─────┘ └──switch_to_template (stays sending, now a template)
       └──release (pacing, shutdown; the attempt is given back)
     queued / dead ──cancel──▶ cancelled
@@ -24,7 +24,8 @@ Every step that can race is one conditional statement:
   lease ended (the worker crashed) is due again.
 * Each worker transition (``mark_sent``, ``mark_retry``, ``mark_dead``,
   ``switch_to_template``, ``release``) is ``UPDATE .. WHERE id = :id AND status =
-  'sending' AND claimed_by = :worker_id``. After a lease expired and another worker
+  'sending' AND claimed_by = :worker_id`` (``mark_sent_many``: the same condition for a
+  batch of ids, in one transaction). After a lease expired and another worker
   claimed the row, the late worker's result is refused (the method returns ``None``);
   a late result with nobody else holding the row is still recorded (it is the truth).
   Worker ids must therefore be unique per running worker (``DeliveryWorker`` makes one).
@@ -396,6 +397,64 @@ class OutboxStoreMixin:
         values = {"status": "sent", "wamid": wamid[:255], "sent_at": self._now()}
         return await self._worker_transition(outbox_id, worker_id, values)
 
+    async def mark_sent_many(self, worker_id: str, results: Sequence[tuple[int, str]]) -> list[int]:
+        """Many ``sending`` → ``sent`` in ONE transaction; returns the ids that applied.
+
+        ``results`` are ``(outbox_id, wamid)`` pairs of rows this worker sent. The same
+        guarantee as :meth:`mark_sent`, row by row: only rows still ``sending`` and
+        ``claimed_by = worker_id`` change (the others, whose lease was lost to another
+        worker, are left alone and missing from the answer). One commit per flush instead
+        of one per message: on SQLite every commit queues behind the single writer.
+        """
+        _check_worker(worker_id)
+        wamids: dict[int, str] = {}
+        for outbox_id, wamid in results:
+            if not wamid:
+                raise ValueError("wamid is required")
+            wamids[int(outbox_id)] = wamid[:255]
+        if not wamids:
+            return []
+        now = self._now()
+        done: list[int] = []
+        ids = list(wamids)
+        async with self._write() as session:
+            for start in range(0, len(ids), _INSERT_CHUNK):
+                chunk = ids[start : start + _INSERT_CHUNK]
+                # Lock (PostgreSQL) the rows that are still ours; SQLite's BEGIN IMMEDIATE
+                # already made this the only writer. The UPDATE then touches exactly them.
+                ours = list(
+                    (
+                        await session.execute(
+                            select(_outbox.c.id)
+                            .where(
+                                _outbox.c.id.in_(chunk),
+                                _outbox.c.status == _SENDING,
+                                _outbox.c.claimed_by == worker_id,
+                            )
+                            .with_for_update()
+                        )
+                    ).scalars()
+                )
+                if not ours:
+                    continue
+                await session.execute(
+                    update(_outbox)
+                    .where(
+                        _outbox.c.id.in_(ours),
+                        _outbox.c.status == _SENDING,
+                        _outbox.c.claimed_by == worker_id,
+                    )
+                    .values(
+                        status="sent",
+                        wamid=case({i: wamids[i] for i in ours}, value=_outbox.c.id),
+                        sent_at=now,
+                        claimed_until=None,
+                        updated_at=now,
+                    )
+                )
+                done.extend(ours)
+        return done
+
     async def mark_retry(
         self,
         outbox_id: int,
@@ -420,6 +479,13 @@ class OutboxStoreMixin:
     ) -> OutboxRecord | None:
         """``sending`` → ``dead`` (a dead letter, see :meth:`redrive`); ``None`` if not ours."""
         values = {"status": "dead", "last_error": error, "last_error_code": code}
+        return await self._worker_transition(outbox_id, worker_id, values)
+
+    async def cancel_claimed(
+        self, outbox_id: int, reason: str, *, worker_id: str
+    ) -> OutboxRecord | None:
+        """``sending`` → ``cancelled`` before any send (consent withdrawn since it was queued)."""
+        values = {"status": "cancelled", "last_error": reason, "last_error_code": None}
         return await self._worker_transition(outbox_id, worker_id, values)
 
     async def switch_to_template(

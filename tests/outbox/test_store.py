@@ -245,6 +245,33 @@ async def test_a_late_result_with_no_new_owner_is_recorded(timed: Store, clock: 
     assert sent is not None and sent.status == "sent"
 
 
+async def test_mark_sent_many_records_only_this_workers_rows_in_one_call(
+    timed: Store, other: Store, clock: Clock
+) -> None:
+    mine = [await put(timed, f"k{n}", wa_id=f"57300000000{n}") for n in range(3)]
+    taken = await put(timed, "lost")
+    await timed.claim("worker-a", limit=10, lease_s=30)
+    clock.advance(seconds=31)  # worker-a's lease runs out; worker-b takes every row ...
+    assert len(await other.claim("worker-b", limit=10, lease_s=30)) == 4
+    for row in mine:  # ... and gives three of them back, so nobody holds those
+        assert await other.release(row.id, worker_id="worker-b")
+    assert len(await timed.claim("worker-a", limit=3, lease_s=30)) == 3
+    results = [(row.id, f"wamid.{row.id}") for row in mine] + [(taken.id, "wamid.late")]
+    done = await timed.mark_sent_many("worker-a", results)
+    assert sorted(done) == sorted(row.id for row in mine)  # worker-b's row is refused
+    for row in mine:
+        sent = await timed.get_outbox(row.id)
+        assert sent is not None and sent.status == "sent" and sent.wamid == f"wamid.{row.id}"
+        assert sent.sent_at == clock.now and sent.claimed_until is None
+    still = await timed.get_outbox(taken.id)
+    assert still is not None and still.status == "sending" and still.claimed_by == "worker-b"
+    # a finished row takes no result again; empty input writes nothing
+    assert await timed.mark_sent_many("worker-a", results) == []
+    assert await timed.mark_sent_many("worker-a", []) == []
+    with pytest.raises(ValueError, match="wamid"):
+        await timed.mark_sent_many("worker-a", [(taken.id, "")])
+
+
 async def test_a_lapsed_lease_on_the_last_attempt_goes_dead(timed: Store, clock: Clock) -> None:
     row = await put(timed, "k", max_attempts=1)
     await timed.claim("worker-a", limit=1, lease_s=30)

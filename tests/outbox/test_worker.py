@@ -357,3 +357,156 @@ async def test_two_workers_on_postgres_send_each_row_exactly_once(
         assert len(per_key) == 150 and set(per_key.values()) == {1}
         senders = {r.claimed_by for r in await first.list_outbox(broadcast_id=9, limit=200)}
         assert senders == {"worker-a", "worker-b"}
+
+
+# ------------------------------------------------------- batched results, pipelining
+
+
+async def test_sent_rows_are_recorded_in_batches(
+    sqlite_store: Store, client: WappbizClient, emulator: Emulator, new_wa_id: Callable[[], str]
+) -> None:
+    rows = [
+        await put(sqlite_store, f"b:{n}", new_wa_id(), kind="template", payload=HELLO)
+        for n in range(25)
+    ]
+    flushes: list[int] = []
+    original = sqlite_store.mark_sent_many
+
+    async def spy(worker_id: str, results: Any) -> list[int]:
+        flushes.append(len(results))
+        return await original(worker_id, results)
+
+    async def per_row(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("one transaction per row: mark_sent must not be used")
+
+    sqlite_store.mark_sent_many = spy  # type: ignore[method-assign]
+    sqlite_store.mark_sent = per_row  # type: ignore[method-assign]
+    worker = fast_worker(sqlite_store, client, batch=25, flush_every=10, flush_interval_s=5.0)
+    assert await worker.run_once() == 25
+    # A flush starts at 10 results (results arriving while it writes join the next one),
+    # the rest is written when the round ends: a few transactions, not 25.
+    assert flushes[0] == 10 and sum(flushes) == 25 and len(flushes) <= 3
+    for row in rows:
+        done = await sqlite_store.get_outbox(row.id)
+        assert done is not None and done.status == "sent" and done.wamid
+    assert set((await emulator.per_key()).values()) == {1}
+
+
+async def test_a_flush_is_also_due_after_the_interval(
+    sqlite_store: Store, client: WappbizClient, emulator: Emulator, new_wa_id: Callable[[], str]
+) -> None:
+    row = await put(sqlite_store, "t:1", new_wa_id(), kind="template", payload=HELLO)
+    worker = fast_worker(sqlite_store, client, flush_every=100, flush_interval_s=0.05)
+    [claimed] = await sqlite_store.claim(worker.worker_id, limit=1, lease_s=30)
+    await worker._deliver(claimed)  # sent, buffered: not yet recorded
+    assert (await sqlite_store.get_outbox(row.id)).status == "sending"  # type: ignore[union-attr]
+    await asyncio.sleep(0.3)  # the timer flushes without another result coming
+    assert (await sqlite_store.get_outbox(row.id)).status == "sent"  # type: ignore[union-attr]
+
+
+async def test_a_failed_flush_keeps_the_results_for_the_next_one(
+    sqlite_store: Store, client: WappbizClient, emulator: Emulator, new_wa_id: Callable[[], str]
+) -> None:
+    rows = [
+        await put(sqlite_store, f"f:{n}", new_wa_id(), kind="template", payload=HELLO)
+        for n in range(3)
+    ]
+    original = sqlite_store.mark_sent_many
+    failures = [RuntimeError("database is locked")]
+
+    async def flaky(worker_id: str, results: Any) -> list[int]:
+        if failures:
+            raise failures.pop()
+        return await original(worker_id, results)
+
+    sqlite_store.mark_sent_many = flaky  # type: ignore[method-assign]
+    worker = fast_worker(sqlite_store, client, flush_interval_s=5.0)
+    assert await worker.run_once() == 3
+    assert (await sqlite_store.outbox_counts())["sending"] == 3  # nothing lost, not yet written
+    await worker.flush()
+    for row in rows:
+        assert (await sqlite_store.get_outbox(row.id)).status == "sent"  # type: ignore[union-attr]
+    assert sorted((await emulator.per_key()).values()) == [1, 1, 1]  # and nothing re-sent
+
+
+async def test_a_crash_before_the_flush_sends_again_after_the_lease(
+    sqlite_store: Store, client: WappbizClient, emulator: Emulator, new_wa_id: Callable[[], str]
+) -> None:
+    """At least once: results never flushed (the process died) are re-sent by the next worker."""
+    row = await put(sqlite_store, "c:1", new_wa_id(), kind="template", payload=HELLO)
+    original = sqlite_store.mark_sent_many
+
+    async def died(worker_id: str, results: Any) -> list[int]:
+        raise RuntimeError("killed before the flush")
+
+    sqlite_store.mark_sent_many = died  # type: ignore[method-assign]
+    first = fast_worker(sqlite_store, client, worker_id="worker-a", lease_s=0.3)
+    assert await first.run_once() == 1
+    sqlite_store.mark_sent_many = original  # type: ignore[method-assign]
+    await asyncio.sleep(0.35)  # worker-a's lease runs out
+    second = fast_worker(sqlite_store, client, worker_id="worker-b")
+    assert await second.run_once() == 1
+    done = await sqlite_store.get_outbox(row.id)
+    assert done is not None and done.status == "sent" and done.claimed_by == "worker-b"
+    assert done.attempts == 2 and (await emulator.per_key()) == {"c:1": 2}
+
+
+async def test_run_forever_claims_the_next_batch_while_one_is_sending(
+    sqlite_store: Store, client: WappbizClient, emulator: Emulator, new_wa_id: Callable[[], str]
+) -> None:
+    await sqlite_store.enqueue_many(
+        {"idempotency_key": f"p:{n}", "wa_id": new_wa_id(), "kind": "template", "payload": HELLO}
+        for n in range(60)
+    )
+    worker = fast_worker(sqlite_store, client, batch=10, idle_s=5.0)
+    worker.bucket = InProcessTokenBucket(100.0, 5)  # 10 rows = 0.1 s per batch
+    active = [0]
+    in_hand_at_claim: list[int] = []
+    deliver, claim = worker._deliver_batch, sqlite_store.claim
+
+    async def counted(rows: list[OutboxRecord]) -> int:
+        active[0] += 1
+        try:
+            return await deliver(rows)
+        finally:
+            active[0] -= 1
+
+    async def watched(worker_id: str, **kwargs: Any) -> list[OutboxRecord]:
+        in_hand_at_claim.append(active[0])
+        return await claim(worker_id, **kwargs)
+
+    worker._deliver_batch = counted  # type: ignore[method-assign]
+    sqlite_store.claim = watched  # type: ignore[method-assign]
+    stop = asyncio.Event()
+    started = time.monotonic()
+    task = asyncio.create_task(worker.run_forever(stop))
+    while (await sqlite_store.outbox_counts())["sent"] < 60:
+        assert time.monotonic() - started < 5
+        await asyncio.sleep(0.02)
+    elapsed = time.monotonic() - started
+    stop.set()
+    await asyncio.wait_for(task, 2)
+    assert max(in_hand_at_claim) == 1  # claimed while a batch was sending, never 2 ahead
+    assert 0.5 <= elapsed < 1.5  # (60 - burst 5) / 100 per s = 0.55 s, no idle gaps
+    assert set((await emulator.per_key()).values()) == {1}
+
+
+async def test_a_promotion_whose_consent_was_withdrawn_is_cancelled_not_sent(
+    sqlite_store: Store, client: WappbizClient, emulator: Emulator, new_wa_id: Callable[[], str]
+) -> None:
+    """STOP after queueing: the real guard (consent now) stops it before the send."""
+    from bot.broadcasts.guard import still_allowed
+
+    wa_id = new_wa_id()
+    await emulator.open_window(wa_id)
+    promo = await put(sqlite_store, "promo:stopped", wa_id, purpose="marketing")
+    ticket = await put(sqlite_store, "ticket:A-STOP001", wa_id)
+    worker = fast_worker(sqlite_store, client)
+    worker.guard = still_allowed  # no marketing consent recorded for this person
+    await worker.run_once()
+    await worker.flush()
+    assert (await sqlite_store.get_outbox(promo.id)).status == "cancelled"
+    assert (await sqlite_store.get_outbox(ticket.id)).status == "sent"
+    assert [m["body"]["biz_opaque_callback_data"] for m in await emulator.outbound()] == [
+        "ticket:A-STOP001"
+    ]

@@ -115,6 +115,10 @@ def test_alert_reaches_everyone_first_in_their_language_and_only_once(
     store: Store = h.action_app.ctx.store
 
     async def queue_marketing() -> int:
+        for wa_id in MARKETING:  # they said yes to promotions (the worker checks, per row)
+            await store.record_consent(
+                wa_id, ("marketing",), granted=True, policy_version="test", source="button"
+            )
         return await store.enqueue_many(
             {
                 "idempotency_key": f"promo:test:{wa_id}",
