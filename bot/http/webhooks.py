@@ -26,6 +26,7 @@ from bot.logging import event
 from bot.payments.base import IgnoredWebhook, InvalidWebhookSignature
 from bot.ticketing.context import Ticketing
 from bot.ticketing.door import on_check_in
+from bot.ticketing.order_events import on_order_cancelled
 from bot.ticketing.payment_updates import apply_payment_update
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,8 @@ def webhooks_blueprint(ticketing_of: Callable[[Request], Ticketing], hi_secret: 
         outcome = "recorded"
         if event_type == "checkin.created":
             outcome = await on_check_in(ctx, payload)
+        elif event_type == "order.cancelled":
+            outcome = await on_order_cancelled(ctx, payload)
         event(log, "webhook.hi_events", type=event_type, outcome=outcome)
         return response.json({"ok": True, "outcome": outcome})
 

@@ -264,6 +264,10 @@ class PurchaseStoreMixin:
         """The purchase with this reference (what the provider echoes back), if any."""
         return await self._purchase_where(_purchases.c.reference == reference)
 
+    async def purchase_by_order(self, order_public_id: str) -> PurchaseRecord | None:
+        """The purchase of this Hi.Events order (``O-AB12CD3``), if it was made here."""
+        return await self._purchase_where(_purchases.c.hi_order_public_id == order_public_id)
+
     async def purchase_by_link(self, provider: str, link_id: str) -> PurchaseRecord | None:
         """The purchase whose payment link this is, if any."""
         return await self._purchase_where(
@@ -356,13 +360,18 @@ class PurchaseStoreMixin:
         }
         return await self._transition(purchase_id, PAYABLE_STATES, values)
 
-    async def flag_purchase(self, purchase_id: int, error: str) -> PurchaseRecord | None:
+    async def flag_purchase(
+        self, purchase_id: int, error: str, *, even_fulfilled: bool = False
+    ) -> PurchaseRecord | None:
         """Any state but ``fulfilled`` → ``flagged`` with ``last_error``: a person must look.
 
         Flagging a flagged purchase again replaces the error. ``None`` when fulfilled
-        or unknown.
+        or unknown, unless ``even_fulfilled`` (an order cancelled in Hi.Events after its
+        tickets were sent: the money may have to go back).
         """
-        allowed = tuple(state for state in PURCHASE_STATES if state != _UNFLAGGABLE)
+        allowed = tuple(
+            state for state in PURCHASE_STATES if even_fulfilled or state != _UNFLAGGABLE
+        )
         values = {"state": "flagged", "last_error": error, "next_attempt_at": None}
         return await self._transition(purchase_id, allowed, values)
 

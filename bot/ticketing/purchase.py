@@ -123,8 +123,9 @@ async def start_purchase(ctx: Ticketing, request: PurchaseRequest) -> PurchaseRe
             expires_at=expires_at,
         )
     except ProviderError as exc:
-        await release_seats(ctx, purchase)
+        # cancelled here first, so Hi.Events' order.cancelled webhook finds it settled
         await ctx.store.cancel_purchase(purchase.id)
+        await release_seats(ctx, purchase)
         raise PurchaseFailed("provider_down", str(exc)) from exc
     purchase = await ctx.store.set_purchase_link(
         purchase.id,

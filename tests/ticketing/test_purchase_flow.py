@@ -321,3 +321,49 @@ def test_welcome_at_the_door_after_the_window_closed_is_the_template(
     )
     template = next(m for m in messages if m["type"] == "template")["body"]["template"]
     assert template["name"] == "checkin_welcome" and template["language"]["code"] == "en"
+
+
+def test_an_order_cancelled_in_hi_events_reaches_the_buyer(harness: TicketingHarness) -> None:
+    """Staff cancel orders in Hi.Events: unpaid → closed; paid → flagged; buyer told."""
+    h = harness
+    ctx = h.ticketing
+    unpaid = buy(h, quantity=1, kind="General")
+    paid = buy(h, quantity=1, kind="General")
+    pay(h, paid, NEQUI_OK)
+    wait_state(h, paid.id, "fulfilled")
+    for purchase in (unpaid, paid):
+        h.run(ctx.hi_events.cancel_order(purchase.event_id, purchase.hi_order_id))
+    assert wait_state(h, unpaid.id, "cancelled").state == "cancelled"
+    flagged = wait_state(h, paid.id, "flagged")
+    assert "cancelled in Hi.Events" in flagged.last_error
+    for purchase in (unpaid, paid):
+        h.wait_for(
+            purchase.wa_id,
+            lambda ms, p=purchase: (
+                p.hi_order_public_id in json.dumps(ms)
+                and "cancelado" in json.dumps(ms, ensure_ascii=False)
+            ),
+        )
+    # its QR no longer opens the door
+    [ticket] = h.run(ctx.store.tickets_for_purchase(paid.id))
+    lists = h.run(ctx.hi_events.check_in_lists(paid.event_id))
+    assert not h.run(ctx.hi_events.check_in(lists[0]["short_id"], ticket.attendee_public_id)).ok
+
+
+def test_our_own_expiry_is_not_announced_twice(harness: TicketingHarness) -> None:
+    h = harness
+    purchase = buy(h, quantity=1, kind="General")
+    ctx = h.ticketing
+    real = ctx.clock
+    ctx.clock = lambda: real() + timedelta(minutes=h.settings.payment_link_ttl_min + 1)
+    try:
+        ctx.wake.set()
+        wait_state(h, purchase.id, "expired")
+    finally:
+        ctx.clock = real
+    h.wait_for(purchase.wa_id, lambda ms: "venció" in json.dumps(ms, ensure_ascii=False))
+    time.sleep(1.0)  # Hi.Events' order.cancelled echo has arrived by now
+    assert "cancelado por el equipo" not in json.dumps(
+        h.messages_to(purchase.wa_id), ensure_ascii=False
+    )
+    assert purchase_now(h, purchase.id).state == "expired"
