@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timezone
 from typing import Any
 
@@ -325,11 +324,11 @@ def test_messages_without_entities_are_untouched() -> None:
     assert "entities" not in message.data
 
 
-def test_per_message_cost() -> None:
-    """1,000 typical messages (quantity + date + language) in well under a second."""
+def test_a_thousand_messages_in_a_row_keep_their_values() -> None:
+    """The component keeps no state between messages (its cost is part of ``make bench``'s
+    ``nlu_parse_*`` figures, never a timed assertion here)."""
     text = "dos boletas VIP para mañana a las 8 en inglés"
     normalizer = component()
-    start = time.perf_counter()
     for _ in range(1000):
         message = parsed(
             text,
@@ -338,8 +337,8 @@ def test_per_message_cost() -> None:
             entity(text, "inglés", "language", "en"),
         )
         normalizer.process([message])
-    per_message_ms = (time.perf_counter() - start) * 1000 / 1000
-    assert per_message_ms < 2.0, f"{per_message_ms:.3f} ms per message"
+        values = {e["entity"]: e["value"] for e in message.get("entities")}
+        assert values["quantity"] == 2 and values["language"] == "en" and values["date"]
 
 
 def test_default_clock_is_aware_utc() -> None:
