@@ -83,11 +83,8 @@ class StaffOnlyAction(LocalizedAction, ABC):
         """Answer an authorized organizer or staff member."""
 
 
-class ActionSalesReport(StaffOnlyAction):
-    """Tickets sold and revenue per upcoming event, from Hi.Events."""
-
-    def name(self) -> str:
-        return "action_sales_report"
+class HiEventsReport(StaffOnlyAction, ABC):
+    """A report read from Hi.Events: if it cannot be reached, say so and invent nothing."""
 
     async def serve(
         self,
@@ -97,11 +94,33 @@ class ActionSalesReport(StaffOnlyAction):
         lang: str,
     ) -> list[EventType]:
         try:
-            report = await reports.sales(await services.get_ticketing())
+            text = await self.report(await services.get_ticketing(), lang)
         except ProviderError:
-            return _unavailable(dispatcher, lang, domain)
+            utter_with_options(
+                dispatcher,
+                lang,
+                t(lang, "organizer.report_unavailable"),
+                ("human_handoff",),
+                domain,
+            )
+            return []
+        dispatcher.utter_message(text=text)
+        return []
+
+    @abstractmethod
+    async def report(self, ticketing: Any, lang: str) -> str:
+        """The report's text (raises ``ProviderError`` when Hi.Events does not answer)."""
+
+
+class ActionSalesReport(HiEventsReport):
+    """Tickets sold and revenue per upcoming event, from Hi.Events."""
+
+    def name(self) -> str:
+        return "action_sales_report"
+
+    async def report(self, ticketing: Any, lang: str) -> str:
         lines = [t(lang, "organizer.sales_header")]
-        for row in report:
+        for row in await reports.sales(ticketing):
             types = ", ".join(f"{kind} {n}" for kind, n in sorted(row.by_type.items()))
             lines.append(
                 t(
@@ -115,29 +134,18 @@ class ActionSalesReport(StaffOnlyAction):
                     awaiting=row.awaiting_orders,
                 )
             )
-        dispatcher.utter_message(text="\n\n".join(lines))
-        return []
+        return "\n\n".join(lines)
 
 
-class ActionAttendanceReport(StaffOnlyAction):
+class ActionAttendanceReport(HiEventsReport):
     """Checked in against tickets issued, per upcoming event, from Hi.Events."""
 
     def name(self) -> str:
         return "action_attendance_report"
 
-    async def serve(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: dict[str, Any],
-        lang: str,
-    ) -> list[EventType]:
-        try:
-            report = await reports.attendance(await services.get_ticketing())
-        except ProviderError:
-            return _unavailable(dispatcher, lang, domain)
+    async def report(self, ticketing: Any, lang: str) -> str:
         lines = [t(lang, "organizer.attendance_header")]
-        for row in report:
+        for row in await reports.attendance(ticketing):
             share = f"{100 * row.checked_in / row.expected:.0f}%" if row.expected else "—"
             lines.append(
                 t(
@@ -149,15 +157,7 @@ class ActionAttendanceReport(StaffOnlyAction):
                     share=share,
                 )
             )
-        dispatcher.utter_message(text="\n".join(lines))
-        return []
-
-
-def _unavailable(dispatcher: CollectingDispatcher, lang: str, domain: dict[str, Any]) -> list:
-    utter_with_options(
-        dispatcher, lang, t(lang, "organizer.report_unavailable"), ("human_handoff",), domain
-    )
-    return []
+        return "\n".join(lines)
 
 
 class ActionReportIssue(StaffOnlyAction):
