@@ -7,6 +7,7 @@ database once per process.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -20,6 +21,7 @@ from bot.logging import configure
 from bot.proactive.delivery import OutboxDelivery
 from bot.settings import Settings, get_settings
 from bot.storage.store import Store
+from bot.templates.sandbox_sync import sync_in_sandbox
 from bot.ticketing.context import Ticketing
 from bot.ticketing.fulfilment import FulfilmentWorker
 
@@ -45,11 +47,16 @@ def build_app(settings: Settings) -> Any:
         # proactive messages (issue 5): the outbox delivery worker
         app.ctx.outbox = OutboxDelivery(store, settings)
         await app.ctx.outbox.start()
+        # sandbox only: the template library submitted to the emulated Wappbíz
+        app.ctx.template_sync = asyncio.get_running_loop().create_task(
+            sync_in_sandbox(store, settings)
+        )
 
     @app.listener("before_server_stop")
     async def _stop_worker(app: Any, loop: Any) -> None:
         await app.ctx.fulfilment.stop()
         await app.ctx.outbox.stop()
+        app.ctx.template_sync.cancel()
 
     @app.listener("after_server_stop")
     async def _close(app: Any, loop: Any) -> None:
@@ -61,7 +68,11 @@ def build_app(settings: Settings) -> Any:
         await store.close()
 
     app.blueprint(
-        admin_blueprint(lambda request: request.app.ctx.store, settings.secret("admin_token"))
+        admin_blueprint(
+            lambda request: request.app.ctx.store,
+            settings.secret("admin_token"),
+            tokens=settings.admin_tokens,  # ADMIN_TOKENS: viewer/organizer tokens
+        )
     )
     app.blueprint(
         webhooks_blueprint(

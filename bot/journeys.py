@@ -44,15 +44,15 @@ BUILT: frozenset[str] = frozenset(
         "request_refund",
         "check_in_help",
         "check_schedule",
+        # issue 5: feedback after an event (actions/feedback.py)
+        "give_feedback",
     }
 )
 
 #: Intents whose journeys come in issue 4 (events, tickets, payments: Hi.Events, Wompi)
 #: and issue 5 (castings, portfolio, payouts). Until then: ``action_journey_pending``.
 PENDING: tuple[str, ...] = (
-    # issue 5: feedback after an event (with the feedback request it sends)
-    "give_feedback",
-    # issue 5: models and designers
+    # models and designers (not part of issue 5's proactive messaging)
     "casting_apply",
     "casting_confirm",
     "casting_decline",

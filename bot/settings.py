@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     # --- Rasa ------------------------------------------------------------------
     rasa_api_token: str | None = Field(None, env="RASA_API_TOKEN")
     admin_token: str | None = Field(None, env="ADMIN_TOKEN")
+    #: More admin API tokens with roles: ``role:token,...`` (viewer, organizer, admin).
+    admin_tokens: str | None = Field(None, env="ADMIN_TOKENS")
     ingress_token: str | None = Field(None, env="INGRESS_TOKEN")
     model_cache_dir: Path = Field(
         Path.home() / ".cache" / "fashionistas" / "models", env="MODEL_CACHE_DIR"
@@ -98,6 +100,9 @@ class Settings(BaseSettings):
     outbox_rate_per_s: float = Field(80.0, env="OUTBOX_RATE_PER_S")
     outbox_batch: int = Field(50, env="OUTBOX_BATCH")
     outbox_worker: bool = Field(True, env="OUTBOX_WORKER")
+    #: Inside the 24-hour window a proactive message goes through Rasa's trigger_intent
+    #: so the dialogue knows it (bot/proactive/relay.py); false sends it directly.
+    proactive_via_rasa: bool = Field(True, env="PROACTIVE_VIA_RASA")
 
     # --- behaviour -------------------------------------------------------------
     webhook_max_body_bytes: int = Field(1_048_576, env="WEBHOOK_MAX_BODY_BYTES")
@@ -126,6 +131,19 @@ class Settings(BaseSettings):
         if value not in ("console", "json"):
             raise ValueError("LOG_FORMAT must be 'console' or 'json'")
         return value
+
+    @validator("admin_tokens")
+    def _admin_tokens_valid(cls, value: str | None) -> str | None:  # noqa: N805 - pydantic API
+        """Parse ``ADMIN_TOKENS`` now, so a typo stops startup rather than a login later.
+
+        The error names the entry's position and role, never its token.
+        """
+        from bot.http.auth import parse_admin_tokens  # no Sanic import: see that module
+
+        if value is None or not value.strip():
+            return None
+        parse_admin_tokens(value)
+        return value.strip()
 
     # --- derived values --------------------------------------------------------
     @property

@@ -299,3 +299,36 @@ def test_real_provider_still_generates_local_only_secrets(monkeypatch: pytest.Mo
     monkeypatch.setenv("WAPPBIZ_BASE_URL", REAL_PROVIDER)
     value = Settings().secret("admin_token")
     assert len(value) >= 32
+
+
+# --- ADMIN_TOKENS (roles of the admin API) ---------------------------------------------------
+
+
+def test_admin_tokens_are_optional_and_validated_at_startup(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert Settings().admin_tokens is None
+    monkeypatch.setenv("ADMIN_TOKENS", " organizer:org-tok-1,viewer:view-tok-2 ")
+    assert Settings().admin_tokens == "organizer:org-tok-1,viewer:view-tok-2"
+    monkeypatch.setenv("ADMIN_TOKENS", "   ")
+    assert Settings().admin_tokens is None
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("organizer:org-tok-1,boss:boss-tok-2", "entry 2 has role 'boss'"),
+        ("viewer:", "entry 1 (viewer) has an empty token"),
+        ("just-a-token-3", "must be role:token"),
+        ("admin:changeme", "placeholder"),
+    ],
+)
+def test_bad_admin_tokens_stop_startup_without_showing_a_token(
+    monkeypatch: pytest.MonkeyPatch, value: str, message: str
+) -> None:
+    monkeypatch.setenv("ADMIN_TOKENS", value)
+    with pytest.raises(ValidationError, match="ADMIN_TOKENS") as raised:
+        Settings()
+    assert message in str(raised.value)
+    for token in ("org-tok-1", "boss-tok-2", "just-a-token-3"):
+        assert token not in str(raised.value)

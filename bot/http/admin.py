@@ -1,20 +1,26 @@
 """Admin API for organizers and the sandbox: contacts (role, language) for now.
 
-Behind ``ADMIN_TOKEN`` (bearer). The broadcast and report endpoints of later
-issues mount on the same blueprint.
+Behind bearer tokens with roles (``ADMIN_TOKEN`` is role *admin*; ``ADMIN_TOKENS``
+adds ``viewer`` and ``organizer`` tokens, see :mod:`bot.http.auth`). The broadcast and
+report endpoints of later issues mount on the same blueprint, and its one request
+middleware checks the token and the role every route declares with ``@requires``:
+401 without a known token, 403 when the token's role is too small. Handlers find
+the caller's role and token label on ``request.ctx.admin_role`` and
+``request.ctx.admin_token_label``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.http.auth import bearer_ok
+from bot.http.auth import TokenTable, required_role, requires, role_allows
 from bot.http.broadcasts import add_broadcast_routes
 from bot.http.handoffs import add_handoff_routes
 from bot.http.proactive import add_proactive_routes
@@ -33,22 +39,78 @@ def _contact_json(contact: Any) -> dict[str, Any]:
     return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in data.items()}
 
 
-def admin_blueprint(store_of: Any, token: str, rasa_of: Any = None) -> Blueprint:
+def _route_pattern(request: Request) -> str:
+    """The route's pattern (``/admin/contacts/<wa_id:str>``): paths hold phone numbers."""
+    route = getattr(request, "route", None)
+    return "/" + route.path.lstrip("/") if route is not None else "(unrouted)"
+
+
+def admin_blueprint(
+    store_of: Any,
+    token: str | None,
+    rasa_of: Any = None,
+    tokens: str | Iterable[tuple[str, str]] | None = None,
+) -> Blueprint:
     """``store_of(request)`` returns the started Store (kept on ``app.ctx``).
 
-    ``rasa_of(request)`` returns the :class:`bot.clients.rasa.RasaClient` used to resume
-    conversations after a hand-off (default: ``app.ctx.rasa``).
+    ``token`` is ``ADMIN_TOKEN`` (role admin); ``tokens`` the ``ADMIN_TOKENS`` value
+    (``role:token,...``) or its parsed pairs. ``rasa_of(request)`` returns the
+    :class:`bot.clients.rasa.RasaClient` used to resume conversations after a
+    hand-off (default: ``app.ctx.rasa``).
     """
     bp = Blueprint("admin", url_prefix="/admin")
+    table = TokenTable(token, tokens or ())
 
     @bp.middleware("request")
     async def _auth(request: Request) -> HTTPResponse | None:
-        if not bearer_ok(request, token):
-            event(log, "admin.refused", logging.WARNING, path=request.path)
-            return response.json({"error": "missing or invalid bearer token"}, status=401)
+        # Routing ran before this middleware, so request.route is the matched route.
+        route = getattr(request, "route", None)
+        needs = required_role(request.method, route.handler if route is not None else None)
+        caller = table.match(request)
+        if caller is None:
+            event(
+                log,
+                "admin.refused",
+                logging.WARNING,
+                method=request.method,
+                route=_route_pattern(request),
+            )
+            offered = request.headers.get("authorization")
+            challenge = 'Bearer realm="admin"' + (', error="invalid_token"' if offered else "")
+            return response.json(
+                {"error": "missing or invalid bearer token"},
+                status=401,
+                headers={"WWW-Authenticate": challenge},
+            )
+        request.ctx.admin_role = caller.role
+        request.ctx.admin_token_label = caller.label
+        if not role_allows(caller.role, needs):
+            event(
+                log,
+                "admin.forbidden",
+                logging.WARNING,
+                method=request.method,
+                route=_route_pattern(request),
+                role=caller.role,
+                needs=needs,
+                token=caller.label,
+            )
+            return response.json(
+                {"error": "forbidden", "role": caller.role, "needs": needs}, status=403
+            )
+        if request.method not in ("GET", "HEAD", "OPTIONS"):  # an audit line for every write
+            event(
+                log,
+                "admin.request",
+                method=request.method,
+                route=_route_pattern(request),
+                role=caller.role,
+                token=caller.label,
+            )
         return None
 
     @bp.get("/contacts/<wa_id:str>")
+    @requires("viewer")
     async def get_contact(request: Request, wa_id: str) -> HTTPResponse:
         store: Store = store_of(request)
         contact = await store.get_contact(wa_id)
@@ -57,6 +119,7 @@ def admin_blueprint(store_of: Any, token: str, rasa_of: Any = None) -> Blueprint
         return response.json(_contact_json(contact))
 
     @bp.put("/contacts/<wa_id:str>")
+    @requires("admin")
     async def put_contact(request: Request, wa_id: str) -> HTTPResponse:
         store: Store = store_of(request)
         body = request.json if isinstance(request.json, dict) else None

@@ -1,6 +1,7 @@
 """Admin routes for broadcasts (issue 5, item 6), and the OpenAPI document.
 
-Mounted on the authenticated admin blueprint (bearer ``ADMIN_TOKEN``, role *admin*):
+Mounted on the authenticated admin blueprint (bearer token; the GETs, preview included,
+need role *viewer*; create/dry-run/send/cancel *organizer*, see :mod:`bot.http.auth`):
 
 * ``POST /admin/broadcasts`` ``{"name", "template", "variables", "segment",
   "created_by", "scheduled_for"?, "purpose"?}`` → ``201`` the draft;
@@ -30,6 +31,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.broadcasts import service
+from bot.http.auth import requires
 from bot.http.openapi import add_openapi_route
 from bot.logging import event
 from bot.storage.models import BROADCAST_STATUSES
@@ -92,6 +94,7 @@ def add_broadcast_routes(
     add_openapi_route(bp)
 
     @bp.post("/broadcasts")
+    @requires("organizer")
     async def create(request: Request) -> HTTPResponse:
         body = request.json if isinstance(request.json, dict) else None
         if body is None:
@@ -120,6 +123,7 @@ def add_broadcast_routes(
         return response.json(record.as_json(), status=201)
 
     @bp.get("/broadcasts")
+    @requires("viewer")
     async def listing(request: Request) -> HTTPResponse:
         status = request.args.get("status")
         if status is not None and status not in BROADCAST_STATUSES:
@@ -130,6 +134,7 @@ def add_broadcast_routes(
         return response.json({"broadcasts": [r.as_json() for r in records]})
 
     @bp.get("/broadcasts/<broadcast_id:int>")
+    @requires("viewer")
     async def status(request: Request, broadcast_id: int) -> HTTPResponse:
         try:
             answer = await service.progress(store_of(request), broadcast_id, now=_clock(request))
@@ -138,6 +143,7 @@ def add_broadcast_routes(
         return response.json(answer)
 
     @bp.get("/broadcasts/<broadcast_id:int>/preview")
+    @requires("viewer")
     async def preview(request: Request, broadcast_id: int) -> HTTPResponse:
         try:
             answer = await service.preview(
@@ -151,6 +157,7 @@ def add_broadcast_routes(
         return response.json(answer)
 
     @bp.post("/broadcasts/<broadcast_id:int>/dry-run")
+    @requires("organizer")
     async def dry_run(request: Request, broadcast_id: int) -> HTTPResponse:
         try:
             answer = await service.dry_run(store_of(request), broadcast_id, now=_clock(request))
@@ -159,6 +166,7 @@ def add_broadcast_routes(
         return response.json(answer)
 
     @bp.post("/broadcasts/<broadcast_id:int>/send")
+    @requires("organizer")
     async def send(request: Request, broadcast_id: int) -> HTTPResponse:
         try:
             answer = await service.send(store_of(request), broadcast_id, now=_clock(request))
@@ -184,6 +192,7 @@ def add_broadcast_routes(
         return response.json(answer, status=202)
 
     @bp.post("/broadcasts/<broadcast_id:int>/cancel")
+    @requires("organizer")
     async def cancel(request: Request, broadcast_id: int) -> HTTPResponse:
         try:
             answer = await service.cancel(store_of(request), broadcast_id, now=_clock(request))

@@ -29,6 +29,7 @@ from sanic.response import HTTPResponse
 
 from bot.clients.rasa import RasaClient
 from bot.errors import ProviderError
+from bot.http.auth import requires
 from bot.logging import event, mask_phone
 from bot.storage.phones import normalize_wa_id
 from bot.storage.store import Store
@@ -52,11 +53,13 @@ def add_handoff_routes(
     """Register the hand-off and incident routes on the (authenticated) admin blueprint."""
 
     @bp.get("/handoffs")
+    @requires("viewer")
     async def list_handoffs(request: Request) -> HTTPResponse:
         handoffs = await store_of(request).list_open_handoffs()
         return response.json({"handoffs": [record_json(h) for h in handoffs]})
 
     @bp.post("/handoffs/<wa_id:str>/release")
+    @requires("admin")
     async def release_handoff(request: Request, wa_id: str) -> HTTPResponse:
         try:
             wa_id = normalize_wa_id(wa_id)
@@ -88,6 +91,7 @@ def add_handoff_routes(
         return response.json(record_json(released))
 
     @bp.get("/incidents")
+    @requires("viewer")
     async def list_incidents(request: Request) -> HTTPResponse:
         try:
             limit = max(1, min(int(request.args.get("limit", 100)), 500))

@@ -4,7 +4,9 @@ The document is written by hand in ``bot/http/openapi.yaml`` (reviewed like code
 served as JSON behind the same bearer token as the routes it describes: it tells
 nobody outside anything, and a client that can call the API can read it.
 ``tests/broadcasts/test_openapi.py`` checks that every route served by
-``bot/http/broadcasts.py`` is in it and that every ``$ref`` resolves.
+``bot/http/broadcasts.py`` is in it and that every ``$ref`` resolves;
+``tests/test_admin_roles.py`` that every ``/admin`` route is in it, with the role the
+server enforces in its ``x-required-role`` (any token may read the document: role viewer).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import yaml
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from bot.http.auth import requires
 
 __all__ = ["OPENAPI_FILE", "add_openapi_route", "openapi_document"]
 
@@ -36,5 +40,6 @@ def add_openapi_route(bp: Blueprint) -> None:
     """``GET <prefix>/openapi.json`` on ``bp`` (the admin blueprint: behind its token)."""
 
     @bp.get("/openapi.json")
+    @requires("viewer")
     async def openapi(request: Request) -> HTTPResponse:
         return response.json(openapi_document())

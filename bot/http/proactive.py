@@ -1,6 +1,7 @@
 """Admin routes for emergency alerts (issue 5, item 7).
 
-Mounted on the authenticated admin blueprint (bearer ``ADMIN_TOKEN``):
+Mounted on the authenticated admin blueprint (bearer token; sending an alert needs role
+*organizer*, reading its progress *viewer*, see :mod:`bot.http.auth`):
 
 * ``POST /admin/events/<event_id>/emergency`` ``{"message_es": "...", "message_en":
   "...", "requested_by": "laura"}`` (optional ``alert_key``: the client's own key of
@@ -25,6 +26,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.http.auth import requires
 from bot.logging import event
 from bot.proactive.emergency import AlertRequest, is_alert_id, queue_alert
 from bot.storage.store import Store
@@ -46,6 +48,7 @@ def add_proactive_routes(
     wake: Callable[[Request], Any] = _wake,
 ) -> None:
     @bp.post("/events/<event_id:int>/emergency")
+    @requires("organizer")
     async def emergency(request: Request, event_id: int) -> HTTPResponse:
         body = request.json if isinstance(request.json, dict) else None
         if body is None:
@@ -95,6 +98,7 @@ def add_proactive_routes(
         return response.json(result.as_json(), status=202)
 
     @bp.get("/emergency/<alert_id:int>")
+    @requires("viewer")
     async def emergency_status(request: Request, alert_id: int) -> HTTPResponse:
         if not is_alert_id(alert_id):
             return response.json({"error": "no such emergency alert"}, status=404)

@@ -20,6 +20,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.http.auth import requires
 from bot.http.handoffs import record_json
 from bot.storage.purchases import PURCHASE_STATES
 from bot.ticketing.refund_decisions import decide
@@ -29,6 +30,7 @@ __all__ = ["add_purchase_routes"]
 
 def add_purchase_routes(bp: Blueprint, ticketing_of: Callable[[Request], Any]) -> None:
     @bp.get("/purchases")
+    @requires("viewer")
     async def list_purchases(request: Request) -> HTTPResponse:
         state = request.args.get("state")
         if state and state not in PURCHASE_STATES:
@@ -40,12 +42,14 @@ def add_purchase_routes(bp: Blueprint, ticketing_of: Callable[[Request], Any]) -
         return response.json({"purchases": [record_json(p) for p in rows]})
 
     @bp.get("/refunds")
+    @requires("viewer")
     async def list_refunds(request: Request) -> HTTPResponse:
         store = ticketing_of(request).store
         rows = await store.refund_requests(status=request.args.get("status"))
         return response.json({"refunds": [record_json(r) for r in rows]})
 
     @bp.post("/refunds/<request_id:int>/decision")
+    @requires("admin")
     async def decision(request: Request, request_id: int) -> HTTPResponse:
         body = request.json if isinstance(request.json, dict) else None
         if body is None or not isinstance(body.get("approved"), bool):

@@ -2,7 +2,8 @@
 
 * ``POST /webhooks/wompi`` — events checksum (SHA-256 over the listed properties).
 * ``POST /webhooks/mercadopago`` — ``x-signature`` HMAC over the manifest.
-* ``POST /webhooks/hi-events`` — ``Signature`` HMAC-SHA256 over the raw body.
+* ``POST /webhooks/hi-events`` — ``Signature`` HMAC-SHA256 over the raw body; the
+  types in :data:`HI_EVENTS_HANDLERS` are acted on, any other is answered 200 and logged.
 
 Each route checks the signature over the raw bytes (401 when wrong, nothing
 recorded), records the statement idempotently and answers 200 once it is committed:
@@ -15,7 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -24,10 +26,12 @@ from sanic.response import HTTPResponse
 from bot.hi_events_webhook import parse_hi_events_webhook, verify_hi_events_signature
 from bot.logging import event
 from bot.payments.base import IgnoredWebhook, InvalidWebhookSignature
+from bot.ticketing.attendee_events import on_attendee_cancelled, on_attendee_updated
 from bot.ticketing.context import Ticketing
 from bot.ticketing.door import on_check_in
-from bot.ticketing.order_events import on_order_cancelled
+from bot.ticketing.order_events import on_order_cancelled, on_order_created
 from bot.ticketing.payment_updates import apply_payment_update
+from bot.ticketing.schedule_changes import on_event_updated
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +39,19 @@ __all__ = ["webhooks_blueprint"]
 
 #: Bodies larger than this are not webhooks of ours.
 MAX_BODY = 256 * 1024
+
+HiEventsHandler = Callable[[Ticketing, dict[str, Any]], Awaitable[str]]
+#: Hi.Events event types the bot acts on; every other type is acknowledged and logged.
+HI_EVENTS_HANDLERS: dict[str, HiEventsHandler] = {
+    "checkin.created": on_check_in,
+    "order.created": on_order_created,
+    # an order sold elsewhere and paid offline is confirmed when it is marked as paid
+    "order.marked_as_paid": on_order_created,
+    "order.cancelled": on_order_cancelled,
+    "attendee.updated": on_attendee_updated,
+    "attendee.cancelled": on_attendee_cancelled,
+    "event.updated": on_event_updated,
+}
 
 
 def _too_big(request: Request) -> HTTPResponse | None:
@@ -89,11 +106,8 @@ def webhooks_blueprint(ticketing_of: Callable[[Request], Ticketing], hi_secret: 
         key = hashlib.sha256(body).hexdigest()
         if not await ctx.store.remember_webhook("hi_events", key):
             return response.json({"ok": True, "outcome": "duplicate"})
-        outcome = "recorded"
-        if event_type == "checkin.created":
-            outcome = await on_check_in(ctx, payload)
-        elif event_type == "order.cancelled":
-            outcome = await on_order_cancelled(ctx, payload)
+        handler = HI_EVENTS_HANDLERS.get(event_type)
+        outcome = "ignored" if handler is None else await handler(ctx, payload)
         event(log, "webhook.hi_events", type=event_type, outcome=outcome)
         return response.json({"ok": True, "outcome": outcome})
 

@@ -54,7 +54,7 @@ import secrets
 import socket
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from bot.clients.wappbiz import WappbizClient
 from bot.errors import ProviderError, ReEngagementRequired, WhatsAppRateLimited
@@ -69,6 +69,13 @@ __all__ = ["DeliveryWorker", "backoff_delay", "default_worker_id", "request_body
 log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
+
+
+class Relay(Protocol):
+    """Gives the body of a row as the dialogue said it, or ``None`` (send it as is)."""
+
+    async def body_for(self, row: OutboxRecord) -> dict[str, Any] | None: ...
+
 
 #: Provider code of the (business, consumer) pair limit: wait per recipient, 4^n s.
 PAIR_RATE_LIMIT = 131056
@@ -134,6 +141,7 @@ class DeliveryWorker:
         flush_every: int = 50,
         flush_interval_s: float = 0.05,
         guard: Callable[[Any, OutboxRecord], Awaitable[bool]] | None = None,
+        relay: Relay | None = None,
         pipeline: int = 2,
         clock: Callable[[], datetime] = utcnow,
         sleep: Sleep = asyncio.sleep,
@@ -150,6 +158,9 @@ class DeliveryWorker:
         #: Asked right before each send whether the row may still go (consent withdrawn
         #: since it was queued: STOP takes effect before the next message).
         self.guard = guard
+        #: Inside the 24-hour window, free text goes through the dialogue first
+        #: (``bot/proactive/relay.py``); ``None`` from it means "send the row as is".
+        self.relay = relay
         self.store = store
         self.client = client
         self.bucket = bucket
@@ -376,9 +387,12 @@ class DeliveryWorker:
         )
         return False
 
-    async def _send(self, row: OutboxRecord) -> None:
+    async def _send(self, row: OutboxRecord, *, relay: bool = True) -> None:
+        body = None
+        if relay and self.relay is not None:
+            body = await self.relay.body_for(row)
         try:
-            result = await self.client.send(request_body(row))
+            result = await self.client.send(body or request_body(row))
         except ReEngagementRequired as exc:
             await self._window_closed(row, exc)
             return
@@ -397,7 +411,7 @@ class DeliveryWorker:
                 return
             event(log, "outbox.template_fallback", id=row.id, wa_id=mask_phone(row.wa_id))
             await self.bucket.acquire(self.bucket_key)
-            await self._send(switched)
+            await self._send(switched, relay=False)
             return
         error = f"window_closed: {exc} (no template fallback)"
         if row.kind == "template":

@@ -8,6 +8,8 @@ event loop and the server's :class:`~bot.storage.store.Store`:
   pacer on the same backend;
 * its own :class:`~bot.clients.wappbiz.WappbizClient` with ``max_attempts=1``: the
   outbox's durable retry policy (backoff between claims, dead letters) is the only one;
+* inside the 24-hour window, free text goes through Rasa's ``trigger_intent`` first
+  (:class:`~bot.proactive.relay.RasaRelay`; ``PROACTIVE_VIA_RASA=false`` skips it);
 * ``OUTBOX_BATCH`` rows per claim; ``OUTBOX_WORKER=false`` leaves the outbox to a
   worker elsewhere (``start`` then does nothing, ``wake`` is a no-op).
 
@@ -25,6 +27,7 @@ from bot.broadcasts.guard import still_allowed
 from bot.clients.wappbiz import WappbizClient
 from bot.logging import event
 from bot.outbox import DeliveryWorker, number_bucket, pair_pacer
+from bot.proactive.relay import RasaRelay
 from bot.settings import Settings
 from bot.storage.store import Store
 
@@ -48,6 +51,11 @@ class OutboxDelivery:
         )
         self.bucket = number_bucket(settings.redis_url, rate_per_s=settings.outbox_rate_per_s)
         self.pacer = pair_pacer(settings.redis_url)
+        self.relay = (
+            RasaRelay(store, settings.rasa_url, settings.secret("rasa_api_token"))
+            if settings.proactive_via_rasa
+            else None
+        )
         self.worker = DeliveryWorker(
             store,
             self.client,
@@ -55,6 +63,7 @@ class OutboxDelivery:
             pacer=self.pacer,
             batch=settings.outbox_batch,
             guard=still_allowed,  # STOP since queueing: the promotion is not sent
+            relay=self.relay,  # inside the 24-hour window: through the dialogue
         )
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -97,3 +106,5 @@ class OutboxDelivery:
         await self.client.aclose()
         await self.bucket.aclose()
         await self.pacer.aclose()
+        if self.relay is not None:
+            await self.relay.aclose()

@@ -659,3 +659,41 @@ class Broadcast(Base):
         CheckConstraint(_one_of("purpose", BROADCAST_PURPOSES), name="purpose"),
         CheckConstraint(_one_of("status", BROADCAST_STATUSES), name="status"),
     )
+
+
+# --- feedback after an event (issue 5) ----------------------------------------------------
+
+#: How an opinion arrived: a tap on the request's rating buttons, or typed words.
+FEEDBACK_SOURCES = ("button", "text")
+
+
+class Feedback(Base):
+    """An opinion about an event (``give_feedback``): a rating 1–5, a comment, or both.
+
+    ``inbound_wamid`` is unique so that a replayed WhatsApp message (at-least-once
+    turns) stores the opinion once; the comment asked for after a bare rating is
+    added to the same row.
+    """
+
+    __tablename__ = "feedback"
+
+    id = Column(IdType, primary_key=True, autoincrement=True)
+    wa_id = Column(String(WA_ID_LEN), nullable=False)
+    #: Hi.Events event id, when the event is known (the request, or a past ticket).
+    event_id = Column(Int64, nullable=True)
+    event_title = Column(String(256), nullable=True)
+    rating = Column(Integer, nullable=True)
+    comment = Column(Text, nullable=True)
+    source = Column(String(16), nullable=False)
+    language = Column(String(2), nullable=False)
+    inbound_wamid = Column(String(WAMID_LEN), nullable=True)
+    created_at = Column(UTCDateTime(), nullable=False)
+    updated_at = Column(UTCDateTime(), nullable=False)
+
+    __table_args__ = (
+        UniqueConstraint("inbound_wamid"),
+        Index(None, "event_id", "id"),
+        Index(None, "wa_id", "id"),
+        CheckConstraint("rating IS NULL OR (rating >= 1 AND rating <= 5)", name="rating"),
+        CheckConstraint(_one_of("source", FEEDBACK_SOURCES), name="source"),
+    )

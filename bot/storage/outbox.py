@@ -557,6 +557,47 @@ class OutboxStoreMixin:
         async with self._write() as session:
             return int((await session.execute(stmt)).rowcount)
 
+    async def cancel_queued_keys(
+        self,
+        keys: Sequence[str] = (),
+        *,
+        prefixes: Sequence[str] = (),
+        keep: Sequence[str] = (),
+    ) -> int:
+        """Cancel ``queued`` rows by idempotency key or key prefix; returns how many.
+
+        Planned messages that no longer apply (reminders of cancelled tickets, of a show
+        that moved) are cancelled this way; rows in ``keep`` are left alone, so planning
+        the same new schedule twice never cancels what the first call queued. Rows being
+        sent, sent or dead stay as they are.
+        """
+        matches = [_outbox.c.idempotency_key.in_(list(keys))] if keys else []
+        matches += [_outbox.c.idempotency_key.startswith(p, autoescape=True) for p in prefixes]
+        if not matches:
+            return 0
+        stmt = update(_outbox).where(or_(*matches), _outbox.c.status == _QUEUED)
+        if keep:
+            stmt = stmt.where(_outbox.c.idempotency_key.not_in(list(keep)))
+        stmt = stmt.values(status="cancelled", claimed_by=None, updated_at=self._now())
+        async with self._write() as session:
+            return int((await session.execute(stmt)).rowcount)
+
+    async def requeue_cancelled(self, keys: Sequence[str]) -> int:
+        """``cancelled`` rows with these keys → ``queued`` again (same content and time).
+
+        For a plan that becomes valid again with the very same keys (a show moved away
+        and back to the same time): ``enqueue`` keeps the cancelled row, this revives it.
+        """
+        if not keys:
+            return 0
+        stmt = (
+            update(_outbox)
+            .where(_outbox.c.idempotency_key.in_(list(keys)), _outbox.c.status == "cancelled")
+            .values(status="queued", attempts=0, claimed_by=None, updated_at=self._now())
+        )
+        async with self._write() as session:
+            return int((await session.execute(stmt)).rowcount)
+
     async def dead_letters(self, limit: int = 100) -> list[OutboxRecord]:
         """Dead rows, most recently failed first."""
         return await self.list_outbox(status="dead", limit=limit)

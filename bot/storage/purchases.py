@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, literal_column, select, update
+from sqlalchemy import func, insert, literal_column, select, update
 
 from bot.storage.models import (
     LANGUAGES,
@@ -57,6 +57,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CANCELLABLE_STATES",
     "PAYABLE_STATES",
+    "TICKET_CANCELLED",
     "PaymentEventRecord",
     "PurchaseRecord",
     "PurchaseStoreMixin",
@@ -68,6 +69,8 @@ __all__ = [
 PAYABLE_STATES = ("awaiting_payment", "expired", "cancelled")
 #: States ``cancel_purchase`` accepts (nothing was paid yet).
 CANCELLABLE_STATES = ("awaiting_payment", "expired")
+#: Webhook-receipt source under which cancelled tickets are remembered (no status column).
+TICKET_CANCELLED = "ticket_cancelled"
 #: ``flag_purchase`` accepts every state but this one: issued tickets stay issued.
 _UNFLAGGABLE = "fulfilled"
 
@@ -267,6 +270,52 @@ class PurchaseStoreMixin:
     async def purchase_by_order(self, order_public_id: str) -> PurchaseRecord | None:
         """The purchase of this Hi.Events order (``O-AB12CD3``), if it was made here."""
         return await self._purchase_where(_purchases.c.hi_order_public_id == order_public_id)
+
+    async def purchase_by_email(self, email: str) -> PurchaseRecord | None:
+        """The newest purchase made here with this buyer e-mail (case-insensitive), if any.
+
+        How a Hi.Events order sold elsewhere (box office, web shop) finds the WhatsApp
+        chat of a buyer who once bought through the bot (issue 5).
+        """
+        wanted = (email or "").strip().lower()
+        if not wanted:
+            return None
+        stmt = (
+            select(_purchases)
+            .where(func.lower(_purchases.c.buyer_email) == wanted)
+            .order_by(_purchases.c.id.desc())
+            .limit(1)
+        )
+        async with self._read() as session:
+            row = (await session.execute(stmt)).first()
+        return None if row is None else _purchase_record(row._mapping)
+
+    async def purchases_of_event(
+        self, event_id: int, *, states: tuple[str, ...]
+    ) -> list[PurchaseRecord]:
+        """Every purchase of one Hi.Events event in ``states``, oldest first (no limit)."""
+        for state in states:
+            _check(state, PURCHASE_STATES, "purchase state")
+        stmt = (
+            select(_purchases)
+            .where(_purchases.c.event_id == int(event_id), _purchases.c.state.in_(tuple(states)))
+            .order_by(_purchases.c.id)
+        )
+        async with self._read() as session:
+            rows = (await session.execute(stmt)).all()
+        return [_purchase_record(row._mapping) for row in rows]
+
+    async def set_event_start(self, purchase_id: int, starts_at: datetime) -> PurchaseRecord | None:
+        """Record the show's new start (Hi.Events ``event.updated``); ``None`` if unknown."""
+        stmt = (
+            update(_purchases)
+            .where(_purchases.c.id == purchase_id)
+            .values(event_starts_at=as_utc(starts_at, "starts_at"), updated_at=self._now())
+        )
+        async with self._write() as session:
+            if (await session.execute(stmt)).rowcount != 1:
+                return None
+            return await _purchase_by_id(session, purchase_id)
 
     async def purchase_by_link(self, provider: str, link_id: str) -> PurchaseRecord | None:
         """The purchase whose payment link this is, if any."""
@@ -635,6 +684,38 @@ class PurchaseStoreMixin:
             first = (await session.execute(stmt)).rowcount == 1
             row = (await session.execute(_ticket_query(public_id))).first()
         return (None, False) if row is None else (_ticket_record(row._mapping), first)
+
+    async def rename_ticket(self, public_id: str, holder_name: str) -> TicketRecord | None:
+        """Put the holder's new name on a ticket (``attendee.updated``); ``None`` if unknown."""
+        stmt = (
+            update(_tickets)
+            .where(_tickets.c.attendee_public_id == public_id)
+            .values(holder_name=_clip(holder_name, 128, "holder_name"))
+        )
+        async with self._write() as session:
+            await session.execute(stmt)
+            row = (await session.execute(_ticket_query(public_id))).first()
+        return None if row is None else _ticket_record(row._mapping)
+
+    async def cancel_ticket(self, public_id: str) -> bool:
+        """Record that Hi.Events cancelled this ticket; ``True`` the first time only.
+
+        The tickets table has no status column (adding one is a migration), so the
+        cancellation is kept as a webhook receipt (``ticket_cancelled``, public id):
+        insert-or-ignore, durable, and readable with :meth:`cancelled_tickets`.
+        """
+        return await self.remember_webhook(TICKET_CANCELLED, public_id)
+
+    async def cancelled_tickets(self, public_ids: Iterable[str]) -> set[str]:
+        """Which of these attendee public ids Hi.Events cancelled (see :meth:`cancel_ticket`)."""
+        wanted = [str(p) for p in public_ids]
+        if not wanted:
+            return set()
+        stmt = select(_receipts.c.key).where(
+            _receipts.c.source == TICKET_CANCELLED, _receipts.c.key.in_(wanted)
+        )
+        async with self._read() as session:
+            return {str(key) for key in (await session.execute(stmt)).scalars()}
 
     async def claim_welcome(self, public_id: str) -> bool:
         """``True`` exactly once per ticket: the caller sends the welcome message."""

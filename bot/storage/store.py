@@ -23,6 +23,7 @@ from sqlalchemy.orm import sessionmaker
 from bot.storage.broadcasts import BroadcastStoreMixin  # organizer broadcasts (issue 5)
 from bot.storage.consent import ConsentStoreMixin  # consent log, Habeas Data (issue 3)
 from bot.storage.engine import SQLITE_BEGIN, create_engine, parse_url, sqlite_file
+from bot.storage.feedback import FeedbackStoreMixin  # opinions about events (issue 5)
 from bot.storage.handoffs import HandoffStoreMixin
 from bot.storage.models import (
     INBOUND_STATES,
@@ -96,6 +97,7 @@ class Store(  # the mixins keep one facade over modules of their own
     OutboxStoreMixin,  # outbox of proactive messages (issue 5): bot/storage/outbox.py
     TemplateStoreMixin,  # message templates, review status: bot/storage/templates.py
     BroadcastStoreMixin,  # organizer broadcasts (issue 5): bot/storage/broadcasts.py
+    FeedbackStoreMixin,  # opinions about events (issue 5): bot/storage/feedback.py
 ):
     """Async access to contacts, the inbound inbox, outbound messages and statuses.
 

@@ -53,6 +53,7 @@ def test_revisions_form_one_chain() -> None:
     assert "0005_outbox" in chain[chain.index("0004_purchases") + 1 :]  # outbox (issue 5)
     assert "0006_templates" in chain[chain.index("0005_outbox") + 1 :]  # message templates
     assert "0007_broadcasts" in chain[chain.index("0006_templates") + 1 :]  # broadcasts
+    assert "0008_feedback" in chain[chain.index("0007_broadcasts") + 1 :]  # feedback
     assert script.get_heads() == [head()] == [chain[-1]]
 
 
@@ -119,6 +120,8 @@ async def test_upgrade_creates_every_table_and_index(fresh_db: Callable[[], str]
         "message_templates": {"ix_message_templates_wappbiz_id"},
         # organizer broadcasts (0007_broadcasts)
         "broadcasts": {"ix_broadcasts_status_id"},
+        # opinions about events (0008_feedback)
+        "feedback": {"ix_feedback_event_id_id", "ix_feedback_wa_id_id"},
     }
     assert await _inspect(url, uniques) == {
         "contacts": {("wa_id",)},
@@ -139,6 +142,7 @@ async def test_upgrade_creates_every_table_and_index(fresh_db: Callable[[], str]
         "outbox": {("idempotency_key",)},  # outbox (0005_outbox)
         "message_templates": {("name", "language")},  # message templates (0006_templates)
         "broadcasts": set(),  # organizer broadcasts (0007_broadcasts)
+        "feedback": {("inbound_wamid",)},  # opinions about events (0008_feedback)
     }
 
 

@@ -83,8 +83,10 @@ EVENT_TYPES = (
     "checkin.created",
     "checkin.deleted",
 )
-#: What the pre-registered bot webhook listens to.
-BOT_EVENT_TYPES = [t for t in EVENT_TYPES if t.split(".")[0] in ("order", "attendee", "checkin")]
+#: What the pre-registered bot webhook listens to (``event.updated``: schedule changes).
+BOT_EVENT_TYPES = [
+    t for t in EVENT_TYPES if t.split(".")[0] in ("order", "attendee", "checkin")
+] + ["event.updated"]
 
 CHECK_IN = "check-in"
 CHECK_IN_AND_PAY = "check-in-and-mark-order-as-paid"
@@ -1091,6 +1093,32 @@ class HiEventsEmulator:
         log_event(
             log, "hi_events.webhook_queued", logging.DEBUG, event_type=event_type, hooks=len(hooks)
         )
+
+    def fire(self, event_type: str, event: Event, payload: dict[str, Any], order: Order) -> None:
+        """:meth:`_fire` for the staff edits in ``edits.py``."""
+        self._fire(event_type, event, payload, order)
+
+    def fire_order_created(self, order: Order) -> None:
+        self._fire_order_created(order)
+
+    def commit_quantities(self, order: Order) -> None:
+        self._commit_quantities(order)
+
+    def fire_event(self, event_type: str, event: Event, payload: dict[str, Any]) -> None:
+        """An ``event.*`` webhook: like :meth:`_fire`, ordered per (hook, event)."""
+        hooks = [
+            w
+            for w in self.state.webhooks.values()
+            if w.status == "ENABLED"
+            and event_type in w.event_types
+            and (
+                w.event_id == event.id
+                or (w.event_id is None and w.organizer_id == event.organizer_id)
+            )
+        ]
+        body = encode_envelope(event_type, self.now(), payload)
+        for hook in hooks:
+            self.webhooks.submit(f"event:{event.id}", Outgoing(hook, event_type, body))
 
     def _fire_order_created(self, order: Order) -> None:
         """``order.created`` then one ``attendee.created`` per attendee (contract §10)."""

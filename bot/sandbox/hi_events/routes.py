@@ -19,7 +19,7 @@ from typing import Any
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from bot.sandbox.hi_events import listing
+from bot.sandbox.hi_events import edits, listing
 from bot.sandbox.hi_events import resources as res
 from bot.sandbox.hi_events.emulator import HiEventsEmulator
 from bot.sandbox.hi_events.errors import ApiError
@@ -177,6 +177,13 @@ def api_blueprint(emulator: HiEventsEmulator) -> Blueprint:
             {"data": res.event_resource(emulator.state, found, emulator.now(), public=False)}
         )
 
+    @route("PUT", "/events/<event_id:int>", auth=True)
+    async def update_event(request: Request, event_id: int) -> HTTPResponse:
+        found = edits.update_event(emulator, event_id, json_body(request))
+        return respond(
+            {"data": res.event_resource(emulator.state, found, emulator.now(), public=False)}
+        )
+
     @route("PUT", "/events/<event_id:int>/status", auth=True)
     async def event_status(request: Request, event_id: int) -> HTTPResponse:
         found = emulator.update_status(event_id, json_body(request).get("status"))
@@ -307,6 +314,21 @@ def api_blueprint(emulator: HiEventsEmulator) -> Blueprint:
     @route("GET", "/events/<event_id:int>/attendees/<attendee_id:int>", auth=True)
     async def attendee(_request: Request, event_id: int, attendee_id: int) -> HTTPResponse:
         found = emulator.attendee(event_id, attendee_id)
+        return respond({"data": res.attendee_resource(emulator.state, found)})
+
+    @route("POST", "/events/<event_id:int>/attendees", auth=True)
+    async def create_attendee(request: Request, event_id: int) -> HTTPResponse:
+        found = edits.create_attendee(emulator, event_id, json_body(request))
+        return respond({"data": res.attendee_resource(emulator.state, found)}, 201)
+
+    @route("PUT", "/events/<event_id:int>/attendees/<attendee_id:int>", auth=True)
+    async def update_attendee(request: Request, event_id: int, attendee_id: int) -> HTTPResponse:
+        found = edits.update_attendee(emulator, event_id, attendee_id, json_body(request))
+        return respond({"data": res.attendee_resource(emulator.state, found)})
+
+    @route("PATCH", "/events/<event_id:int>/attendees/<attendee_id:int>", auth=True)
+    async def patch_attendee(request: Request, event_id: int, attendee_id: int) -> HTTPResponse:
+        found = edits.patch_attendee(emulator, event_id, attendee_id, json_body(request))
         return respond({"data": res.attendee_resource(emulator.state, found)})
 
     @route("POST", "/events/<event_id:int>/attendees/<attendee_public_id>/resend-ticket", auth=True)
@@ -469,6 +491,15 @@ def sandbox_blueprint(emulator: HiEventsEmulator) -> Blueprint:
     async def expire_order(_request: Request, order_short_id: str) -> HTTPResponse:
         order = emulator.expire_order(order_short_id)
         return respond({"data": res.order_public_resource(emulator.state, order, emulator.now())})
+
+    @bp.post("/events/<event_id:int>/reschedule")
+    @guard
+    async def reschedule(request: Request, event_id: int) -> HTTPResponse:
+        """Move a show without a JWT (bench, developers): same rules and webhook as PUT."""
+        found = edits.update_event(emulator, event_id, json_body(request))
+        return respond(
+            {"data": res.event_resource(emulator.state, found, emulator.now(), public=False)}
+        )
 
     @bp.post("/reset")
     @guard
