@@ -62,6 +62,18 @@ async def _event(tracker: Tracker) -> Any:
     return audience, None
 
 
+def _offer(dispatcher: CollectingDispatcher, lang: str, step: str, options: list[Option]) -> None:
+    """One question of the form with its choices (buttons up to 3, a list beyond)."""
+    dispatcher.utter_message(
+        **options_message(
+            t(lang, f"broadcast.ask_{step}"),
+            options,
+            list_button=t(lang, f"broadcast.{step}_button"),
+            section_title=t(lang, f"broadcast.{step}_section"),
+        )
+    )
+
+
 class ActionScheduleBroadcast(LocalizedAction):
     """The gate: organizers go on to the form, anyone else is refused politely."""
 
@@ -108,14 +120,7 @@ class ActionAskBroadcastTemplate(LocalizedAction):
             )
             for name in names
         ]
-        dispatcher.utter_message(
-            **options_message(
-                t(lang, "broadcast.ask_template"),
-                options,
-                list_button=t(lang, "broadcast.template_button"),
-                section_title=t(lang, "broadcast.template_section"),
-            )
-        )
+        _offer(dispatcher, lang, "template", options)
         return []
 
 
@@ -147,21 +152,14 @@ class ActionAskBroadcastAudience(LocalizedAction):
                         description=(
                             t(lang, "broadcast.audience_event_description", event=item.title)
                             if kind == "holders"
-                            else t(lang, "broadcast.audience_optin_description")
+                            else t(lang, "broadcast.audience_optin_description", event=item.title)
                         )[:72],
                     )
                 )
         if not options:
             dispatcher.utter_message(text=t(lang, "tickets.unavailable"))
             return []
-        dispatcher.utter_message(
-            **options_message(
-                t(lang, "broadcast.ask_audience"),
-                options[:10],
-                list_button=t(lang, "broadcast.audience_button"),
-                section_title=t(lang, "broadcast.audience_section"),
-            )
-        )
+        _offer(dispatcher, lang, "audience", options[:10])
         return []
 
 

@@ -41,6 +41,34 @@ def _clean_name(value: str) -> str | None:
     return " ".join(w[:1].upper() + w[1:] for w in name.split())
 
 
+#: Words that make an answer a real "no" (the purchase is cancelled), whatever else is said.
+_NEGATIONS = frozenset(
+    "no nop nope nah cancelar cancela cancelo cancel olvidalo olvídalo dejalo déjalo "
+    "mejor stop parar baja nunca never mind".split()
+)
+
+
+def name_despite_intent(tracker: Tracker) -> str | None:
+    """A typed name the NLU read as something else ("Ana Gómez" as *deny*).
+
+    Names are not training data of any intent, so DIET files them anywhere, and a
+    name taken for *deny* would cancel the purchase. Only while the form asks for the
+    name, only text that is a valid name and holds no negation.
+    """
+    if tracker.get_slot("requested_slot") != "buyer_name":
+        return None
+    latest = tracker.latest_message or {}
+    if (latest.get("intent") or {}).get("name") != "deny":
+        return None  # other intents reach the slot through its from_text mapping, or mean it
+    text = str(latest.get("text") or "")
+    if text.startswith("/") or len(text.split()) > 5:
+        return None
+    words = {w.strip(".,!¡¿?").casefold() for w in text.split()}
+    if words & _NEGATIONS:
+        return None
+    return _clean_name(text)
+
+
 def _quantity(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
@@ -102,6 +130,15 @@ class ValidateBuyTicketForm(FormValidationAction):
             dispatcher.utter_message(text=t(lang, "tickets.ask.too_many", max=MAX_TICKETS))
             return {"quantity": None}
         return {"quantity": quantity}
+
+    async def extract_buyer_name(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The name, also when the NLU took it for another intent (see the helper)."""
+        if tracker.get_slot("buyer_name"):
+            return {}
+        name = name_despite_intent(tracker)
+        return {"buyer_name": name} if name else {}
 
     def validate_buyer_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -93,7 +93,7 @@ def admin_blueprint(
                 route=_route_pattern(request),
                 role=caller.role,
                 needs=needs,
-                token=caller.label,
+                caller=caller.label,
             )
             return response.json(
                 {"error": "forbidden", "role": caller.role, "needs": needs}, status=403
@@ -105,7 +105,7 @@ def admin_blueprint(
                 method=request.method,
                 route=_route_pattern(request),
                 role=caller.role,
-                token=caller.label,
+                caller=caller.label,
             )
         return None
 

@@ -373,3 +373,19 @@ async def test_inbound_media_names_the_kind_received(
     assert messages[0]["text"] == t(
         lang, "channel.media", kind=t(lang, f"channel.kind_{expected_kind}")
     )
+
+
+def test_a_name_read_as_deny_is_still_the_name(make_tracker: Any) -> None:
+    """ "Ana Gómez" classified as *deny* must not cancel the purchase; "no, gracias" must."""
+    from actions.purchase import name_despite_intent
+
+    def tracker(text: str, intent: str, requested: str = "buyer_name") -> Any:
+        t = make_tracker(intent, text)
+        t.slots["requested_slot"] = requested
+        return t
+
+    assert name_despite_intent(tracker("Ana Gómez", "deny")) == "Ana Gómez"
+    assert name_despite_intent(tracker("no, gracias", "deny")) is None
+    assert name_despite_intent(tracker("mejor no Ana", "deny")) is None
+    assert name_despite_intent(tracker("Ana Gómez", "deny", "buyer_email")) is None
+    assert name_despite_intent(tracker("quiero hablar con una persona", "human_handoff")) is None

@@ -187,14 +187,15 @@ def test_an_organizer_schedules_a_broadcast_for_saturday_at_ten(running: Running
         assert broadcast.status == "scheduled"
         return await store.list_outbox(broadcast_id=broadcast.id)
 
-    rows = store_call(running, rows_for)
-    assert [r.wa_id for r in rows] == [fan.wa_id]
-    sent_at = to_bogota(rows[0].next_attempt_at)
+    rows = store_call(running, rows_for)  # everyone opted in, the fan among them
+    [row] = [r for r in rows if r.wa_id == fan.wa_id]
+    assert organizer.wa_id not in {r.wa_id for r in rows}
+    sent_at = to_bogota(row.next_attempt_at)
     now = to_bogota(utcnow())
     saturday = now + timedelta(days=(5 - now.weekday()) % 7 or (7 if now.hour >= 10 else 0))
     wanted = next_marketing_slot(saturday.replace(hour=10, minute=0, second=0, microsecond=0))
     assert sent_at == wanted  # Saturday 10:00 Bogotá (or the next allowed slot on a festivo)
-    assert rows[0].status == "queued"
+    assert row.status == "queued"
 
 
 def test_anyone_else_is_refused_a_broadcast(running: RunningStack) -> None:
