@@ -24,7 +24,7 @@ from bot.datefmt import format_moment
 from bot.errors import ProviderError
 from bot.i18n import language_of, t
 from bot.logging import event, mask_phone
-from bot.replies import Option, buttons_message, options_message
+from bot.replies import Option, buttons_message, list_as_text, list_message
 from bot.storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -63,15 +63,14 @@ async def _event(tracker: Tracker) -> Any:
 
 
 def _offer(dispatcher: CollectingDispatcher, lang: str, step: str, options: list[Option]) -> None:
-    """One question of the form with its choices (buttons up to 3, a list beyond)."""
-    dispatcher.utter_message(
-        **options_message(
-            t(lang, f"broadcast.ask_{step}"),
-            options,
-            list_button=t(lang, f"broadcast.{step}_button"),
-            section_title=t(lang, f"broadcast.{step}_section"),
-        )
+    """One question of the form with its choices, always a list: row titles have room
+    for an event's name (24 characters) where a button has 20."""
+    payload = list_message(
+        t(lang, f"broadcast.ask_{step}"),
+        t(lang, f"broadcast.{step}_button"),
+        [(t(lang, f"broadcast.{step}_section"), options)],
     )
+    dispatcher.utter_message(text=list_as_text(payload), json_message=payload)
 
 
 class ActionScheduleBroadcast(LocalizedAction):

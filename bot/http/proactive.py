@@ -97,6 +97,34 @@ def add_proactive_routes(
         )
         return response.json(result.as_json(), status=202)
 
+    @bp.get("/events/<event_id:int>/feedback")
+    @requires("viewer")
+    async def feedback(request: Request, event_id: int) -> HTTPResponse:
+        """What attendees said about a show (give_feedback): the summary and the latest."""
+        try:
+            limit = max(1, min(200, int(request.args.get("limit", 50))))
+        except ValueError:
+            return response.json({"error": "limit must be a number"}, status=400)
+        store = store_of(request)
+        summary = await store.feedback_summary(event_id)
+        latest = await store.feedback_for_event(event_id, limit=limit)
+        return response.json(
+            {
+                **summary,
+                "latest": [
+                    {
+                        "id": r.id,
+                        "rating": r.rating,
+                        "comment": r.comment,
+                        "source": r.source,
+                        "language": r.language,
+                        "created_at": r.created_at.isoformat(),
+                    }
+                    for r in latest
+                ],
+            }
+        )
+
     @bp.get("/emergency/<alert_id:int>")
     @requires("viewer")
     async def emergency_status(request: Request, alert_id: int) -> HTTPResponse:

@@ -9,11 +9,18 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 
-from bot.i18n import t
+from bot.calendar import to_bogota
+from bot.i18n import catalog, t
+from bot.proactive.policy import next_marketing_slot
+from bot.storage.types import utcnow
+from tests.support.chat import store_call
 from tests.support.stack import RunningStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -174,3 +181,73 @@ def test_buy_two_vip_tickets_pay_on_the_checkout_and_check_in(
     page.screenshot(path=str(tmp_path / f"purchase-{lang}.png"), full_page=True)
     context.close()
     assert errors == [], errors
+
+
+def test_an_organizer_schedules_a_broadcast_for_saturday_at_ten_in_the_web_chat(
+    browser: Any, running: RunningStack, tmp_path: Any
+) -> None:
+    """Issue 5, "done when": the organizer plans it in the chat, the admin API shows it."""
+
+    async def fan_opts_in(store: Any) -> Any:
+        return await store.record_consent(
+            "573007770302", ["marketing"], granted=True, policy_version="e2e", source="text"
+        )
+
+    fan = httpx.post(  # a contact who opted in to promotions: someone to send it to
+        f"{running.sandbox_url}/sandbox/api/contacts/573007770302/role",
+        json={"role": "attendee", "name": "Mariana"},
+        timeout=10,
+    )
+    assert fan.status_code == 200, fan.text
+    # Playwright's sync API keeps an event loop in this thread: the store call runs in another
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(store_call, running, fan_opts_in).result(timeout=30)
+
+    context = browser.new_context(locale="es-CO", viewport={"width": 1200, "height": 860})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(running.sandbox_url + "/")
+    page.fill("#phone", "300 777 0301")
+    page.fill("#name", "Laura")
+    page.select_option("#role", "organizer")
+    page.click("#start")
+
+    def say(text: str) -> None:
+        page.fill("#composer", text)
+        page.press("#composer", "Enter")
+
+    def bot_says(text: str, timeout: int = 30_000) -> None:
+        page.wait_for_selector(f".bubble[data-from='bot']:has-text('{text}')", timeout=timeout)
+
+    say("quiero programar una difusión")
+    bot_says(t("es", "broadcast.ask_template").split(".")[0])
+    page.locator("button.list-open").last.click()
+    page.locator("[data-testid='list-row']", has_text="Anuncio de evento").first.click()
+    bot_says(t("es", "broadcast.ask_audience"))
+    page.locator("button.list-open").last.click()
+    page.locator("[data-testid='list-row']", has_text="Suscritos a promos").first.click()
+    saturday = page.locator("button.reply-button", has_text=t("es", "broadcast.when_saturday"))
+    saturday.last.click()
+    bot_says(catalog("es")["broadcast.preview"].split(":")[0])  # "Así se verá"
+    page.locator("button.reply-button", has_text=t("es", "broadcast.confirm")).last.click()
+    bot_says("programada")
+    page.screenshot(path=str(tmp_path / "broadcast.png"), full_page=True)
+    context.close()
+    assert errors == [], errors
+
+    listed = httpx.get(
+        f"{running.settings.action_url}/admin/broadcasts",
+        headers={"Authorization": f"Bearer {running.settings.secret('admin_token')}"},
+        timeout=10,
+    )
+    assert listed.status_code == 200, listed.text
+    mine = [b for b in listed.json()["broadcasts"] if b["created_by"] == "chat:573007770301"]
+    assert [b["status"] for b in mine] == ["scheduled"], mine
+    now = to_bogota(utcnow())
+    days = (5 - now.weekday()) % 7 or (7 if now.hour >= 10 else 0)
+    wanted = next_marketing_slot(
+        (now + timedelta(days=days)).replace(hour=10, minute=0, second=0, microsecond=0)
+    )
+    first = datetime.fromisoformat(mine[0]["counts"]["first_slot"])
+    assert to_bogota(first) == wanted  # Saturday 10:00 Bogotá, or the next allowed slot
