@@ -41,7 +41,7 @@ format: venv ## ruff format + autofix
 validate: venv ## rasa data validate
 	@.venv/bin/rasa data validate --fail-on-warnings
 
-bench: venv ## benchmarks: ack latency, turn latency vs raw Rasa, lost/doubled, memory, NLU parse latency
+bench: venv ## benchmarks: ack and turn latency, lost/doubled, memory, NLU, purchases, emergency alert, 10k broadcast (BENCH_PROACTIVE=0 skips the last two)
 	@$(PY) -m bot train >/dev/null
 	@$(PY) -m bench
 

@@ -13,7 +13,12 @@ with a private state dir, then measures:
 - resident memory of each process;
 - NLU parse latency (``bench/nlu.py``, also alone: ``python -m bench nlu``);
 - payment webhook → last QR ticket accepted, lost and doubled purchases
-  (``bench/purchases.py``, also alone: ``python -m bench purchases``).
+  (``bench/purchases.py``, also alone: ``python -m bench purchases``);
+- proactive messaging (issue 5): an emergency alert to 5,000 people, time to queue and
+  to the first 1,000 accepted (``bench/emergency.py``, ``python -m bench emergency``),
+  and a 10,000-recipient broadcast at the rate limit, then the same with the worker
+  SIGKILLed halfway and restarted (``bench/broadcast.py``, ``python -m bench broadcast``;
+  about 5 minutes: ``BENCH_PROACTIVE=0`` leaves both out).
 """
 
 from __future__ import annotations
@@ -290,7 +295,11 @@ def main() -> int:
         finally:
             running.stack.stop()
     bench_purchases.main()  # in-process (sandbox + action server), after the stack stopped
-    return bench_nlu.main()
+    status = bench_nlu.main()
+    if os.environ.get("BENCH_PROACTIVE", "1") != "0":
+        status = bench_emergency.main() or status
+        status = __import__("bench.broadcast", fromlist=["main"]).main() or status
+    return status
 
 
 if __name__ == "__main__":

@@ -1,11 +1,13 @@
 """``python -m bench broadcast``: a 10,000-recipient broadcast through the Wappbíz emulator.
 
-Issue 5, item 10. The emulator runs in this process (``ServerThread``), quiet: status
-webhooks go to port 9 (refused at once, tried once), no read receipts, and its own
-throughput limit (``rate_limit_per_s``) set well above the worker's, so the worker's token
-bucket is what limits. The outbox is a SQLite file, or PostgreSQL when
-``BENCH_DATABASE_URL`` is set (migrated first; the bench's rows carry their own keys and
-broadcast ids, so an existing database is fine).
+Issue 5, item 10. The emulator runs in this process (``ServerThread``), quiet: no read
+receipts, and its own throughput limit (``rate_limit_per_s``) set well above the
+worker's, so the worker's token bucket is what limits. In part 1 its status webhooks go
+to port 9 (refused at once, tried once): nothing reads them there, and recording 20,000
+of them on the bench's database would measure the webhook path, not the worker's send
+rate. In part 2 they reach the bot's real ingestion (see below). The outbox is a SQLite
+file, or PostgreSQL when ``BENCH_DATABASE_URL`` is set (migrated first; the bench's rows
+carry their own keys and broadcast ids, so an existing database is fine).
 
 The broadcast: ``BENCH_BROADCAST_N`` recipients (default 10,000), each one outbox row of
 ``kind="template"`` (``hello_world``, approved in the emulator) with ``purpose="marketing"``
@@ -31,11 +33,21 @@ bucket, burst a tenth of a second). Printed, from the emulator's accepted messag
 Part 2, the same broadcast again (new keys, new ``broadcast_id``) with the worker in a
 subprocess (``python -m bench.broadcast worker ...``), killed with SIGKILL once half of
 the rows were accepted and started again at once (a new worker id). The rows it held
-come back when their lease ends (``BENCH_BROADCAST_LEASE_S``, default 30). Printed:
+come back when their lease ends (``BENCH_BROADCAST_LEASE_S``, default 30). Here the
+emulator's status webhooks (``sent``, ``delivered``, each echoing the row's key as
+``biz_opaque_callback_data``) go to the real ingress app (``bot.ingress.build_app``, in
+this process on a loop of its own, on the bench's database, with the emulator's app
+secret), retried up to 5 times like Meta's, so they are recorded as in production. The
+restarted worker reconciles: a re-claimed row whose key has an accepted status is
+recorded ``sent`` with that wamid instead of being sent again (``bot/outbox/worker.py``).
+Printed:
 ``broadcast_subprocess_throughput_per_s`` and ``_ratio`` (the same steady-part figure
-for the first half, the worker alone in its process), ``broadcast_kill_lost``,
-``broadcast_kill_sent_twice`` (the rows sent but not yet
-flushed as ``sent`` when the process died are sent again: at-least-once),
+for the first half, the worker alone in its process, the ingestion beside it),
+``broadcast_kill_lost``, ``broadcast_kill_sent_twice`` (extra acceptances at the
+emulator, counted exactly as in part 1: rows sent but not flushed as ``sent`` when the
+process died, whose status webhook had not been recorded when they were claimed again,
+are sent again: at-least-once), ``broadcast_kill_reconciled`` (rows the restarted worker
+recorded from their status instead of sending, its ``outbox.reconciled`` log lines),
 ``broadcast_kill_recovery_s`` (SIGKILL → the first message accepted from the restarted
 worker: process start, imports, first claim) and ``broadcast_kill_drain_s`` (SIGKILL →
 every row ``sent``, including the wait for the dead worker's leases).
@@ -91,12 +103,36 @@ def make_worker(store: Any, graph_url: str, phone_number_id: str, rate: float, l
     return worker, client
 
 
+class EventLines(logging.Handler):
+    """Appends one line per ``outbox.reconciled`` event to a file, written at once.
+
+    The subprocess may be SIGKILLed at any moment: nothing may wait for a clean exit.
+    """
+
+    def __init__(self, path: str) -> None:
+        super().__init__(logging.INFO)
+        self.file = open(path, "a", buffering=1, encoding="utf-8")
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if getattr(record, "action", None) == "outbox.reconciled":
+            self.file.write(f"{getattr(record, 'fields', {}).get('id')}\n")
+
+
 async def run_worker(
-    db_url: str, graph_url: str, phone_number_id: str, rate: float, lease_s: float
+    db_url: str,
+    graph_url: str,
+    phone_number_id: str,
+    rate: float,
+    lease_s: float,
+    events_path: str | None = None,
 ) -> None:
     """The subprocess of part 2: deliver until SIGTERM (SIGKILL ends it mid-flight)."""
     from bot.storage.store import Store
 
+    if events_path:
+        worker_log = logging.getLogger("bot.outbox.worker")
+        worker_log.setLevel(logging.INFO)
+        worker_log.addHandler(EventLines(events_path))
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     async with Store(db_url) as store:
@@ -120,9 +156,17 @@ class Feed:
 
     def poll(self, prefix: str) -> int:
         """Read what is new; returns how many messages of ``prefix`` were accepted so far."""
-        found = self.http.get(
-            "/sandbox/api/messages", params={"direction": "out", "since_seq": self.seq}
-        ).json()["messages"]
+        params = {"direction": "out", "since_seq": self.seq}
+        for attempt in range(3):
+            try:
+                found = self.http.get("/sandbox/api/messages", params=params).json()["messages"]
+                break
+            except httpx.TransportError:
+                # A kept-alive connection the server dropped (its loop stalled past the
+                # keep-alive timeout on a busy machine): reading the feed again is harmless.
+                if attempt == 2:
+                    raise
+                time.sleep(0.5)
         for message in found:
             self.seq = max(self.seq, message["seq"])
             key = message["body"].get("biz_opaque_callback_data") or ""
@@ -223,9 +267,41 @@ async def part_one(
     return sent_at
 
 
-def spawn(db_url: str, graph_url: str, phone: str, rate: float, lease_s: float) -> Any:
+def spawn(db_url: str, graph_url: str, phone: str, rate: float, lease_s: float, events: str) -> Any:
     argv = [sys.executable, "-m", "bench.broadcast", "worker", db_url, graph_url, phone]
-    return subprocess.Popen([*argv, str(rate), str(lease_s)], env={**os.environ})
+    return subprocess.Popen([*argv, str(rate), str(lease_s), events], env={**os.environ})
+
+
+def serve_ingress(servers: Any, db_url: str, state_dir: Path, config: Any) -> str:
+    """The bot's real webhook ingestion on the bench's database; returns its webhook URL.
+
+    The emulator signs with ``config.app_secret``, so the ingress is given that secret;
+    the rasa server it would hand new messages to is absent (status webhooks only).
+    """
+    from bot.ingress import build_app
+    from bot.settings import Settings
+
+    settings = Settings(
+        state_dir=state_dir,
+        database_url=db_url,
+        wappbiz_app_secret=config.app_secret,
+        wappbiz_verify_token=config.verify_token,
+        rasa_port=9,
+    )
+    return f"{servers.serve(build_app(settings, name='bench_broadcast_ingress'))}/webhook"
+
+
+def route_status_webhooks(base_url: str, webhook_url: str) -> None:
+    """Point the running emulator's webhooks at ``webhook_url``, retried like Meta's."""
+    with httpx.Client(base_url=base_url, timeout=30) as api:
+        # Statuses in batches (Meta batches them under load too): 160 status webhooks/s
+        # one by one starve the emulator's loop and its connection pool at 10,000.
+        changes = {
+            "webhook_url": webhook_url,
+            "webhook_max_attempts": 5,
+            "status_batch_window_s": 0.2,
+        }
+        api.post("/sandbox/api/config", json=changes).raise_for_status()
 
 
 def main() -> int:
@@ -242,12 +318,19 @@ def main() -> int:
     run = f"{int(time.time())}"
     bid_one, bid_two = int(run) % 1_000_000_000, int(run) % 1_000_000_000 + 1
     config = quiet_config(
-        ACCESS_TOKEN, "bench", rate_limit_per_s=max(2000.0, rate * 4), auto_read=False
+        ACCESS_TOKEN,
+        "bench",
+        rate_limit_per_s=max(2000.0, rate * 4),
+        auto_read=False,
+        # both broadcasts and their duplicates stay in the feed the figures are read from
+        max_messages=max(20_000, 3 * n),
     )
     with tempfile.TemporaryDirectory(prefix="fashionistas-bench-broadcast-") as tmp:
         db_url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite+aiosqlite:///{Path(tmp)}/b.db"
         upgrade(db_url)
-        with ServerThread() as servers:
+        # The ingress gets its own loop: recording 20,000 status webhooks must not delay
+        # the emulator's answers (its acceptance times are what part 2 measures).
+        with ServerThread() as servers, ServerThread() as bot_servers:
             base_url = servers.serve(create_sandbox_app(config))
             graph_url = f"{base_url}/graph/{config.api_version}"
             phone = config.phone_number_id
@@ -280,10 +363,16 @@ def main() -> int:
             emit("broadcast_lost", lost)
             emit("broadcast_sent_twice", twice)
 
-            # ---- part 2: the worker in a subprocess, SIGKILLed halfway, restarted
+            # ---- part 2: the worker in a subprocess, SIGKILLed halfway, restarted;
+            # status webhooks recorded by the real ingestion (reconciliation needs them)
+            events = str(Path(tmp) / "worker-events.log")
+            Path(events).touch()
+            route_status_webhooks(
+                base_url, serve_ingress(bot_servers, db_url, Path(tmp) / "state", config)
+            )
             prefix = f"bcast:{run}:b:"
             asyncio.run(enqueue(db_url, prefix, bid_two, n))
-            worker = spawn(db_url, graph_url, phone, rate, lease_s)
+            worker = spawn(db_url, graph_url, phone, rate, lease_s, events)
             try:
                 deadline = time.monotonic() + n / rate * 2 + 60
                 while feed.poll(prefix) < n // 2 and time.monotonic() < deadline:
@@ -291,7 +380,7 @@ def main() -> int:
                 worker.send_signal(signal.SIGKILL)
                 killed_at = time.time()
                 worker.wait()
-                worker = spawn(db_url, graph_url, phone, rate, lease_s)
+                worker = spawn(db_url, graph_url, phone, rate, lease_s, events)
                 respawned_at = time.time()
                 deadline = time.monotonic() + n / rate * 2 + lease_s + 60
                 while time.monotonic() < deadline:
@@ -321,6 +410,7 @@ def main() -> int:
             final = asyncio.run(counts(db_url, bid_two))
             emit("broadcast_kill_lost", lost)
             emit("broadcast_kill_sent_twice", twice)
+            emit("broadcast_kill_reconciled", len(Path(events).read_text().split()))
             emit("broadcast_kill_recovery_s", (after[0] - killed_at) if after else float("nan"))
             emit("broadcast_kill_drain_s", drained_at - killed_at)
             emit("broadcast_kill_lease_s", lease_s)
@@ -331,6 +421,7 @@ def main() -> int:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["worker"]:
         db, graph, phone_id, rate_s, lease = sys.argv[2:7]
-        asyncio.run(run_worker(db, graph, phone_id, float(rate_s), float(lease)))
+        events_file = sys.argv[7] if len(sys.argv) > 7 else None
+        asyncio.run(run_worker(db, graph, phone_id, float(rate_s), float(lease), events_file))
         sys.exit(0)
     sys.exit(main())

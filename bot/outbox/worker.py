@@ -29,12 +29,25 @@ within a batch too), then ``client.send``. Outcomes:
 * a non-retryable error, or a retryable one on the last attempt → ``mark_dead`` (a dead
   letter: ``python -m bot outbox list --status dead`` / ``redrive``).
 
-Delivery is at least once: a timeout after the provider accepted, or a crash between
-the send and the flush that records it (at most ``flush_every`` results or
-``flush_interval_s`` of sends, plus the requests in flight), sends the row again after
-its lease (the key travels as ``biz_opaque_callback_data``, so status webhooks and
-people can tell). A clean stop flushes first. Failures the
-provider reports later, in a ``failed`` status webhook, are not this worker's concern.
+Delivery is at least once, narrowed by reconciliation. A crash between the send and
+the flush that records it (at most ``flush_every`` results or ``flush_interval_s`` of
+sends, plus the requests in flight), or a timeout after the provider accepted, leaves a
+row without its outcome; it is claimed again (after its lease, or after the retry's
+backoff). The key travels as ``biz_opaque_callback_data`` and WhatsApp echoes it in the
+status webhooks, which the ingestion records (``message_statuses.callback_data``). So
+before sending a row again (a claim with ``attempts > 1``: ``claim`` counts the attempt
+before handing the row over, and ``release`` gives a paced row's attempt back) the
+worker asks ``store.accepted_wamid(key)``: a status other than ``failed`` means the
+earlier send was accepted, and the row is recorded ``sent`` with that wamid
+(``outbox.reconciled``) instead of being sent twice. Every re-attempt asks, not only
+re-claims after a lapsed lease: ``claim`` leaves ``last_error`` as it was, so an error of
+an earlier attempt says nothing about how the latest one ended. First attempts cost no
+query. The limit: a status webhook that has not arrived (or not been recorded) when the
+row is claimed again; the lease (60 s by default) usually covers WhatsApp's ``sent``
+status by far, but a webhook outage longer than that, or a payload carrying its own
+``biz_opaque_callback_data``, still means a second send. A clean stop flushes first.
+Failures the provider reports later, in a ``failed`` status webhook, are not this
+worker's concern.
 
 The :class:`~bot.clients.wappbiz.WappbizClient` retries on its own (``max_attempts``);
 give the worker a client built with ``max_attempts=1`` so that the outbox's durable
@@ -344,6 +357,8 @@ class DeliveryWorker:
     async def _deliver(self, row: OutboxRecord) -> None:
         sending = False
         try:
+            if row.attempts > 1 and await self._reconcile(row):
+                return
             if self.guard is not None and not await self.guard(self.store, row):
                 await self.store.cancel_claimed(
                     row.id, "consent withdrawn before sending", worker_id=self.worker_id
@@ -364,6 +379,28 @@ class DeliveryWorker:
             event(log, "outbox.unexpected_error", logging.ERROR, id=row.id, error=repr(exc)[:300])
             with contextlib.suppress(Exception):
                 await self._retry_or_dead(row, f"{type(exc).__name__}: {exc}"[:2000], None)
+
+    async def _reconcile(self, row: OutboxRecord) -> bool:
+        """Record a re-attempted row ``sent`` if WhatsApp already accepted an earlier send.
+
+        The earlier attempt's outcome may never have been written (the process died
+        before the flush, or the request timed out after the provider accepted); the
+        status webhooks echo the key, so they tell. ``True`` when the row was taken care
+        of this way (no send, no token spent), ``False`` to send it as usual.
+        """
+        wamid = await self.store.accepted_wamid(row.idempotency_key)
+        if wamid is None:
+            return False
+        event(
+            log,
+            "outbox.reconciled",
+            id=row.id,
+            wa_id=mask_phone(row.wa_id),
+            attempt=row.attempts,
+            wamid=wamid,
+        )
+        await self._record_sent(row, wamid)
+        return True
 
     async def _pace(self, row: OutboxRecord) -> bool:
         """Take the recipient's slot; ``False`` when the row was deferred instead."""

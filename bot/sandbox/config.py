@@ -21,6 +21,7 @@ RUNTIME_TUNABLE = frozenset(
         "sync_window_error",
         "rate_limit_per_s",
         "status_delay_s",
+        "status_batch_window_s",
         "pair_rate_limit",
         "pair_burst",
         "pair_interval_s",
@@ -54,6 +55,11 @@ class SandboxConfig:
     rate_limit_per_s: float = 80.0
     #: Delay between successive status webhooks (sent, delivered, read).
     status_delay_s: float = 0.05
+    #: 0: one webhook per status. Above 0: statuses emitted within this many seconds go
+    #: in one webhook (``statuses[]`` holds many, as Meta batches them under load).
+    status_batch_window_s: float = 0.0
+    #: At most this many statuses per batched webhook.
+    status_batch_max: int = 100
     #: Emit ``read`` for every outbound message without a human (CLI, tests, bench).
     auto_read: bool = False
     #: 131047 answered synchronously (HTTP 400) when True, else a later ``failed`` status.

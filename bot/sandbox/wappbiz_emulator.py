@@ -75,6 +75,9 @@ class WappbizEmulator:
         #: Inbound webhooks of one user are delivered one after another, so the bot
         #: sees a person's messages in the order they were typed.
         self._inbound_locks: dict[str, asyncio.Lock] = {}
+        #: Statuses waiting for the batch window (``status_batch_window_s`` > 0).
+        self._status_batch: list[tuple[dict[str, Any], str, str]] = []
+        self._status_flush: asyncio.TimerHandle | None = None
 
     # --- lifecycle ------------------------------------------------------------------
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
@@ -310,12 +313,35 @@ class WappbizEmulator:
         """Advance an outbound status and send its webhook (only when it really changed)."""
         if not self.state.set_status(message, status, error):
             return
+        obj = self._status_object(message, status, error)
+        if self.config.status_batch_window_s <= 0:
+            self._deliver_statuses([(obj, message.id, message.wa_id)])
+            return
+        self._status_batch.append((obj, message.id, message.wa_id))
+        if len(self._status_batch) >= max(1, self.config.status_batch_max):
+            self._flush_statuses()
+        elif self._status_flush is None:
+            self._status_flush = asyncio.get_running_loop().call_later(
+                self.config.status_batch_window_s, self._flush_statuses
+            )
+
+    def _flush_statuses(self) -> None:
+        if self._status_flush is not None:
+            self._status_flush.cancel()
+            self._status_flush = None
+        batch, self._status_batch = self._status_batch, []
+        if batch:
+            self._deliver_statuses(batch)
+
+    def _deliver_statuses(self, batch: list[tuple[dict[str, Any], str, str]]) -> None:
+        """One signed webhook carrying ``statuses[]`` (one, or a batch)."""
         value = {
             "messaging_product": "whatsapp",
             "metadata": self._metadata(),
-            "statuses": [self._status_object(message, status, error)],
+            "statuses": [obj for obj, _, _ in batch],
         }
-        self._deliver(self._envelope("messages", value), "status", message.id, message.wa_id)
+        _, ref, wa_id = batch[0]
+        self._deliver(self._envelope("messages", value), "status", ref, wa_id)
 
     def _status_object(
         self, message: StoredMessage, status: str, error: dict[str, Any] | None

@@ -173,10 +173,15 @@ class MessageStatus(Base):
     pricing_type = Column(String(32), nullable=True)
     billable = Column(Boolean, nullable=True)
     received_at = Column(UTCDateTime(), nullable=False)
+    #: The send's ``biz_opaque_callback_data``, echoed by WhatsApp: for outbox sends the
+    #: row's idempotency key, so a worker restarted after a crash can find out that a send
+    #: it has no record of was accepted (``accepted_wamid``; migration 0009_status_callback).
+    callback_data = Column(String(512), nullable=True)
 
     __table_args__ = (
         UniqueConstraint("wamid", "status"),
         Index(None, "received_at"),
+        Index(None, "callback_data"),
     )
 
 

@@ -59,6 +59,7 @@ from bot.storage.models import (
     OUTBOX_PRIORITIES,
     OUTBOX_PURPOSES,
     OUTBOX_STATUSES,
+    MessageStatus,
     OutboxMessage,
 )
 from bot.storage.phones import normalize_wa_id
@@ -100,6 +101,7 @@ _WORKER_ID_LEN = 64
 _RESERVED_BODY_KEYS = ("to", "messaging_product")
 
 _outbox = OutboxMessage.__table__
+_statuses = MessageStatus.__table__
 
 # Literals, not bound parameters: the statuses are part of the claim's plan.
 _QUEUED = literal_column("'queued'")
@@ -659,6 +661,30 @@ class OutboxStoreMixin:
     async def outbox_by_key(self, idempotency_key: str) -> OutboxRecord | None:
         """The row enqueued under this idempotency key, if any."""
         return await self._outbox_where(_outbox.c.idempotency_key == idempotency_key)
+
+    async def accepted_wamid(self, idempotency_key: str) -> str | None:
+        """The wamid WhatsApp gave a send of this key, known from its status webhooks.
+
+        Every outbox send carries its key as ``biz_opaque_callback_data`` and WhatsApp
+        echoes it in each status (``message_statuses.callback_data``). Any status but
+        ``failed`` (``sent``, ``delivered``, ``read``, ...) means a send was accepted: a
+        worker restarted after a crash records the row ``sent`` with this wamid instead
+        of sending it again. ``None`` when no such status arrived (yet): the send never
+        reached WhatsApp, was refused, or its webhook is still on its way.
+        """
+        if not idempotency_key:
+            return None
+        stmt = (
+            select(_statuses.c.wamid)
+            .where(
+                _statuses.c.callback_data == idempotency_key,
+                _statuses.c.status != "failed",
+            )
+            .order_by(_statuses.c.id)
+            .limit(1)
+        )
+        async with self._read() as session:
+            return (await session.execute(stmt)).scalar()
 
     # --------------------------------------------------------------------- helpers
 

@@ -547,12 +547,15 @@ class Store(  # the mixins keep one facade over modules of their own
         errors: list[dict] | None = None,
         conversation: dict | None = None,
         pricing: dict | None = None,
+        callback_data: str | None = None,
     ) -> bool:
         """Record a status webhook; ``False`` if this (wamid, status) was already recorded.
 
         A new status also advances the matching outbound message, never backwards (see
         :data:`OUTBOUND_RANK`); a ``failed`` status copies its error onto it. The
-        ``errors``/``conversation``/``pricing`` dicts are the webhook's own objects.
+        ``errors``/``conversation``/``pricing`` dicts are the webhook's own objects;
+        ``callback_data`` is its ``biz_opaque_callback_data`` (an outbox row's key, which
+        ``accepted_wamid`` looks up after a worker crash).
         """
         values = self._status_values(
             wamid=wamid,
@@ -562,6 +565,7 @@ class Store(  # the mixins keep one facade over modules of their own
             errors=errors,
             conversation=conversation,
             pricing=pricing,
+            callback_data=callback_data,
         )
         async with self._write() as session:
             return await self._write_status(session, values)
@@ -587,6 +591,7 @@ class Store(  # the mixins keep one facade over modules of their own
         errors: list[dict] | None = None,
         conversation: dict | None = None,
         pricing: dict | None = None,
+        callback_data: str | None = None,
     ) -> dict[str, Any]:
         if not wamid or not status:
             raise ValueError("wamid and status are required")
@@ -608,6 +613,8 @@ class Store(  # the mixins keep one facade over modules of their own
             "pricing_type": pricing.get("type") or pricing.get("pricing_model"),
             "billable": pricing.get("billable"),
             "received_at": self._now(),
+            # WhatsApp caps it at 512 characters; a longer echo is not one of our keys.
+            "callback_data": callback_data[:512] if callback_data else None,
         }
 
     async def statuses_for(self, wamid: str) -> list[StatusRecord]:

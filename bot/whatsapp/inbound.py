@@ -92,6 +92,9 @@ class StatusUpdate:
     errors: list[dict[str, Any]] = field(default_factory=list)
     conversation: dict[str, Any] | None = None
     pricing: dict[str, Any] | None = None
+    #: ``biz_opaque_callback_data`` of the send, echoed by WhatsApp: the outbox row's
+    #: idempotency key for outbox sends, so a restarted worker can tell it was accepted.
+    callback_data: str | None = None
 
 
 @dataclass
@@ -192,7 +195,14 @@ def parse_status(raw: dict[str, Any]) -> StatusUpdate:
         errors=_dicts(raw.get("errors")),
         conversation=raw.get("conversation") if isinstance(raw.get("conversation"), dict) else None,
         pricing=raw.get("pricing") if isinstance(raw.get("pricing"), dict) else None,
+        callback_data=_callback_data(raw.get("biz_opaque_callback_data")),
     )
+
+
+def _callback_data(value: Any) -> str | None:
+    """The echoed ``biz_opaque_callback_data``: a non-empty string (WhatsApp caps it at
+    512 characters), anything else is ignored rather than refusing the status."""
+    return value if isinstance(value, str) and value else None
 
 
 def parse_message(

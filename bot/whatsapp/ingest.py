@@ -175,6 +175,7 @@ async def _record(recorder: Recorder, valid: list[InboundMessage], batch: Any) -
                 "errors": st.errors,
                 "conversation": st.conversation,
                 "pricing": st.pricing,
+                "callback_data": st.callback_data,
             }
             for st in batch.statuses
         ],

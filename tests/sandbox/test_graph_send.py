@@ -290,6 +290,27 @@ def test_auto_read_emits_read(
     assert receiver.statuses_of(wamid) == ["sent", "delivered", "read"]
 
 
+def test_statuses_in_a_batch_window_share_one_webhook(
+    graph: httpx.Client, sandbox: Sandbox, api: httpx.Client, receiver: Receiver, wa_id: str
+) -> None:
+    """``status_batch_window_s``: several statuses in one ``statuses[]``, as under load."""
+    api.post("/sandbox/api/config", json={"status_batch_window_s": 0.3}).raise_for_status()
+    open_window(api, wa_id)
+    wamids = [
+        send(
+            graph, sandbox, {**text_message(wa_id, f"n{i}"), "biz_opaque_callback_data": f"k{i}"}
+        ).json()["messages"][0]["id"]
+        for i in range(3)
+    ]
+    for wamid in wamids:
+        receiver.wait_status(wamid, "delivered")
+    sent = [c for c in receiver.webhooks if any(s["status"] == "sent" for s in c.statuses)]
+    assert any(len(c.statuses) > 1 for c in sent), [len(c.statuses) for c in sent]
+    assert all(c.signature_valid for c in receiver.webhooks)
+    echoed = {s["id"]: s.get("biz_opaque_callback_data") for c in sent for s in c.statuses}
+    assert [echoed[w] for w in wamids] == ["k0", "k1", "k2"]
+
+
 def test_chat_read_endpoint_emits_read(
     graph: httpx.Client, sandbox: Sandbox, api: httpx.Client, receiver: Receiver, wa_id: str
 ) -> None:

@@ -54,6 +54,8 @@ def test_revisions_form_one_chain() -> None:
     assert "0006_templates" in chain[chain.index("0005_outbox") + 1 :]  # message templates
     assert "0007_broadcasts" in chain[chain.index("0006_templates") + 1 :]  # broadcasts
     assert "0008_feedback" in chain[chain.index("0007_broadcasts") + 1 :]  # feedback
+    # status webhooks keep biz_opaque_callback_data (outbox reconciliation)
+    assert "0009_status_callback" in chain[chain.index("0008_feedback") + 1 :]
     assert script.get_heads() == [head()] == [chain[-1]]
 
 
@@ -88,7 +90,11 @@ async def test_upgrade_creates_every_table_and_index(fresh_db: Callable[[], str]
             "ix_inbound_messages_pending",
         },
         "outbound_messages": {"ix_outbound_messages_wa_id_id", "ix_outbound_messages_status_id"},
-        "message_statuses": {"ix_message_statuses_received_at"},
+        # callback_data: outbox reconciliation after a crash (0009_status_callback)
+        "message_statuses": {
+            "ix_message_statuses_received_at",
+            "ix_message_statuses_callback_data",
+        },
         # consent log and data-subject requests (0002_consent)
         "consent_log": {"ix_consent_log_wa_id_purpose_id"},
         "data_subject_requests": {
