@@ -142,7 +142,8 @@ class ActionResendTicket(LocalizedAction):
         try:
             for purchase in upcoming:
                 tickets = await ctx.store.tickets_for_purchase(purchase.id)
-                sent += await send_tickets(ctx, purchase, tickets, only_unsent=False)
+                valid = [ticket for ticket in tickets if ticket.cancelled_at is None]
+                sent += await send_tickets(ctx, purchase, valid, only_unsent=False)
         except ProviderError:
             dispatcher.utter_message(text=t(lang, "tickets.resend.failed"))
             return []

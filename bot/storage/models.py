@@ -466,6 +466,8 @@ class Ticket(Base):
     checked_in_at = Column(UTCDateTime(), nullable=True)
     welcomed_at = Column(UTCDateTime(), nullable=True)
     created_at = Column(UTCDateTime(), nullable=False)
+    #: Hi.Events cancelled this attendee (``attendee.cancelled``): no door, no resend.
+    cancelled_at = Column(UTCDateTime(), nullable=True)
 
     __table_args__ = (
         UniqueConstraint("attendee_public_id"),

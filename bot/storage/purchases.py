@@ -57,7 +57,6 @@ if TYPE_CHECKING:
 __all__ = [
     "CANCELLABLE_STATES",
     "PAYABLE_STATES",
-    "TICKET_CANCELLED",
     "PaymentEventRecord",
     "PurchaseRecord",
     "PurchaseStoreMixin",
@@ -69,8 +68,6 @@ __all__ = [
 PAYABLE_STATES = ("awaiting_payment", "expired", "cancelled")
 #: States ``cancel_purchase`` accepts (nothing was paid yet).
 CANCELLABLE_STATES = ("awaiting_payment", "expired")
-#: Webhook-receipt source under which cancelled tickets are remembered (no status column).
-TICKET_CANCELLED = "ticket_cancelled"
 #: ``flag_purchase`` accepts every state but this one: issued tickets stay issued.
 _UNFLAGGABLE = "fulfilled"
 
@@ -160,6 +157,7 @@ class TicketRecord:
     checked_in_at: datetime | None
     welcomed_at: datetime | None
     created_at: datetime
+    cancelled_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -698,21 +696,22 @@ class PurchaseStoreMixin:
         return None if row is None else _ticket_record(row._mapping)
 
     async def cancel_ticket(self, public_id: str) -> bool:
-        """Record that Hi.Events cancelled this ticket; ``True`` the first time only.
-
-        The tickets table has no status column (adding one is a migration), so the
-        cancellation is kept as a webhook receipt (``ticket_cancelled``, public id):
-        insert-or-ignore, durable, and readable with :meth:`cancelled_tickets`.
-        """
-        return await self.remember_webhook(TICKET_CANCELLED, public_id)
+        """Record that Hi.Events cancelled this ticket; ``True`` the first time only."""
+        stmt = (
+            update(_tickets)
+            .where(_tickets.c.attendee_public_id == public_id, _tickets.c.cancelled_at.is_(None))
+            .values(cancelled_at=self._now())
+        )
+        async with self._write() as session:
+            return (await session.execute(stmt)).rowcount == 1
 
     async def cancelled_tickets(self, public_ids: Iterable[str]) -> set[str]:
         """Which of these attendee public ids Hi.Events cancelled (see :meth:`cancel_ticket`)."""
         wanted = [str(p) for p in public_ids]
         if not wanted:
             return set()
-        stmt = select(_receipts.c.key).where(
-            _receipts.c.source == TICKET_CANCELLED, _receipts.c.key.in_(wanted)
+        stmt = select(_tickets.c.attendee_public_id).where(
+            _tickets.c.attendee_public_id.in_(wanted), _tickets.c.cancelled_at.is_not(None)
         )
         async with self._read() as session:
             return {str(key) for key in (await session.execute(stmt)).scalars()}

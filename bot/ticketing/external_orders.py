@@ -19,26 +19,15 @@ from bot.datefmt import format_moment
 from bot.i18n import t
 from bot.logging import event, mask_phone
 from bot.storage.purchases import PurchaseRecord
-from bot.templates import TemplateValueError, UnknownTemplate, build_template, default_library
 from bot.ticketing.catalog import Event
 from bot.ticketing.context import Ticketing
+from bot.ticketing.lifecycle import fallback_template
 from bot.ticketing.reach import Reach
 from bot.ticketing.replan import event_info, plan_for_start
 
 log = logging.getLogger(__name__)
 
-__all__ = ["active_attendees", "confirm_external_order", "external_purchase", "template"]
-
-
-def template(name: str, lang: str, values: dict[str, str]) -> dict[str, Any] | None:
-    """A library template with the values it uses; ``None`` (logged) when it cannot be built."""
-    try:
-        found = default_library().get(name, lang)
-        wanted = found.variables()
-        return build_template(found, {k: v for k, v in values.items() if k in wanted})
-    except (UnknownTemplate, TemplateValueError) as exc:
-        event(log, "external.no_template", logging.WARNING, template=name, error=str(exc)[:200])
-        return None
+__all__ = ["active_attendees", "confirm_external_order", "external_purchase"]
 
 
 def active_attendees(order: dict[str, Any]) -> list[dict[str, Any]]:
@@ -110,7 +99,7 @@ async def confirm_external_order(ctx: Ticketing, order: dict[str, Any], reach: R
                 "type": "text",
                 "text": {"body": t(lang, "tickets.registration_confirmed", **values)},
             },
-            template_fallback=template("registration_confirmation", lang, values),
+            template_fallback=fallback_template("registration_confirmation", lang, values),
         )
         await plan_for_start(ctx.store, purchase, info, code, info.starts_at, ctx.now())
         event(

@@ -56,7 +56,8 @@ def _doors(lang: str, local_start: datetime, doors: str) -> str:
     return _clock(lang, local_start.replace(hour=hour, minute=minute))
 
 
-def _template(name: str, lang: str, values: dict[str, str]) -> dict[str, Any] | None:
+def fallback_template(name: str, lang: str, values: dict[str, str]) -> dict[str, Any] | None:
+    """A library template with the values it uses; ``None`` (logged) when it cannot be built."""
     try:
         template = default_library().get(name, lang)
         wanted = template.variables()
@@ -99,7 +100,7 @@ def planned_messages(
                 "priority": PRIORITY_REMINDER,
                 "kind": "message",
                 "payload": {"type": "text", "text": {"body": text}},
-                "template_fallback": _template(template_name, lang, values),
+                "template_fallback": fallback_template(template_name, lang, values),
                 "not_before": send_at,
             }
         )
@@ -117,7 +118,7 @@ def planned_messages(
             "priority": PRIORITY_REMINDER,
             "kind": "template",
             # the rating buttons (1–5) only exist in the template, so it goes as one
-            "payload": _template("feedback_request", lang, values),
+            "payload": fallback_template("feedback_request", lang, values),
             "not_before": morning,
         }
     )

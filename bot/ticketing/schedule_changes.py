@@ -33,7 +33,8 @@ from bot.storage.purchases import PurchaseRecord
 from bot.ticketing import catalog
 from bot.ticketing.catalog import Event, event_from_resource
 from bot.ticketing.context import Ticketing
-from bot.ticketing.external_orders import active_attendees, external_purchase, template
+from bot.ticketing.external_orders import active_attendees, external_purchase
+from bot.ticketing.lifecycle import fallback_template
 from bot.ticketing.reach import reach_for_order
 from bot.ticketing.replan import iso_stamp, plan_for_start
 
@@ -72,7 +73,7 @@ def schedule_update_row(
         "purpose": "transactional",
         "priority": PRIORITY_TRANSACTIONAL,
         "payload": {"type": "text", "text": {"body": text}},
-        "template_fallback": template("schedule_update", lang, values),
+        "template_fallback": fallback_template("schedule_update", lang, values),
     }
 
 

@@ -59,10 +59,6 @@ async def test_planned_rows_are_cancelled_by_key_and_prefix_but_kept_ones_stay(
 
 
 async def test_cancelled_tickets_and_buyers_by_email(planned: Store) -> None:
-    assert await planned.cancel_ticket("A-AAAA001") is True
-    assert await planned.cancel_ticket("A-AAAA001") is False
-    assert await planned.cancelled_tickets(["A-AAAA001", "A-BBBB002"]) == {"A-AAAA001"}
-    assert await planned.cancelled_tickets([]) == set()
     purchase = await planned.create_purchase(
         reference="FN-MAIL0001",
         wa_id=WA,
@@ -79,6 +75,22 @@ async def test_cancelled_tickets_and_buyers_by_email(planned: Store) -> None:
         buyer_name="Ana Gómez",
         buyer_email="Ana.Gomez@Example.com",
     )
+    for public_id in ("A-AAAA001", "A-BBBB002"):
+        await planned.add_ticket(
+            purchase_id=purchase.id,
+            attendee_public_id=public_id,
+            attendee_id=None,
+            holder_name="Ana Gómez",
+            ticket_type="VIP",
+            wa_id=WA,
+        )
+    assert await planned.cancel_ticket("A-AAAA001") is True
+    assert await planned.cancel_ticket("A-AAAA001") is False
+    assert await planned.cancel_ticket("A-UNKNOWN") is False  # not one of ours
+    assert await planned.cancelled_tickets(["A-AAAA001", "A-BBBB002"]) == {"A-AAAA001"}
+    assert await planned.cancelled_tickets([]) == set()
+    by_id = {t.attendee_public_id: t for t in await planned.tickets_for_purchase(purchase.id)}
+    assert by_id["A-AAAA001"].cancelled_at is not None and by_id["A-BBBB002"].cancelled_at is None
     found = await planned.purchase_by_email(" ana.gomez@example.com ")
     assert found is not None and found.id == purchase.id and found.language == "en"
     assert await planned.purchase_by_email("other@example.com") is None

@@ -56,6 +56,7 @@ def test_revisions_form_one_chain() -> None:
     assert "0008_feedback" in chain[chain.index("0007_broadcasts") + 1 :]  # feedback
     # status webhooks keep biz_opaque_callback_data (outbox reconciliation)
     assert "0009_status_callback" in chain[chain.index("0008_feedback") + 1 :]
+    assert "0010_ticket_cancelled" in chain[chain.index("0009_status_callback") + 1 :]
     assert script.get_heads() == [head()] == [chain[-1]]
 
 
