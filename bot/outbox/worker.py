@@ -505,6 +505,7 @@ class DeliveryWorker:
             wa_id=mask_phone(row.wa_id),
             attempt=row.attempts,
             code=code,
+            error=error[:160],
             delay_s=round(delay, 3),
         )
 
