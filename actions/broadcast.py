@@ -8,6 +8,7 @@ code as the admin API and the CLI). Rules in ``data/rules/broadcasts.yml``.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from rasa_sdk import FormValidationAction, Tracker
@@ -248,7 +249,7 @@ class ActionAskBroadcastConfirmed(LocalizedAction):
         if audience is None or item is None or when is None:
             dispatcher.utter_message(text=t(lang, "broadcast.failed", error="?"))
             return [SlotSet("broadcast_confirmed", False)]
-        for stale in await _drafts(store, _by(tracker)):
+        for stale in await chat.drafts_by(store, _by(tracker)):
             await service.cancel(store, stale.id, now=now)
         try:
             record, counted, shown = await chat.create_and_count(
@@ -271,15 +272,15 @@ class ActionAskBroadcastConfirmed(LocalizedAction):
             "text", ""
         )
         first = counted["first_slot"]
-        start = chat.parse_when(first, now, lang) if first else when
-        moved = start is not None and (start - when).total_seconds() > 60
+        start = datetime.fromisoformat(first) if first else when
+        moved = (start - when).total_seconds() > 60
         message = t(
             lang,
             "broadcast.preview",
             text=text[:600],
             count=counted["recipients"],
             excluded=counted["excluded_total"],
-            when=format_moment(lang, start or when, now),
+            when=format_moment(lang, start, now),
             moved=t(lang, "broadcast.moved") if moved else "",
         )
         options = [
@@ -288,10 +289,6 @@ class ActionAskBroadcastConfirmed(LocalizedAction):
         ]
         dispatcher.utter_message(**buttons_message(message[:1024], options))
         return []
-
-
-async def _drafts(store: Any, by: str) -> list[Any]:
-    return [r for r in await store.list_broadcasts(status="draft", limit=50) if r.created_by == by]
 
 
 class ActionSubmitBroadcast(LocalizedAction):
@@ -309,10 +306,11 @@ class ActionSubmitBroadcast(LocalizedAction):
     ) -> list[EventType]:
         now = utcnow()
         store = await services.get_store()
-        draft = await chat.latest_draft(store, _by(tracker))
+        drafts = await chat.drafts_by(store, _by(tracker))
+        draft = drafts[0] if drafts else None
         reset = [SlotSet(name, None) for name in SLOTS]
         if tracker.get_slot("broadcast_confirmed") is not True or draft is None:
-            for stale in await _drafts(store, _by(tracker)):
+            for stale in drafts:
                 await service.cancel(store, stale.id, now=now)
             if tracker.get_slot("broadcast_confirmed") is not False or draft is not None:
                 dispatcher.utter_message(text=t(lang, "broadcast.cancelled"))
@@ -323,7 +321,7 @@ class ActionSubmitBroadcast(LocalizedAction):
             dispatcher.utter_message(text=t(lang, "broadcast.failed", error=str(exc)[:300]))
             return reset
         first = sent.get("first_slot")
-        start = chat.parse_when(first, now, lang) if first else now
+        start = datetime.fromisoformat(first) if first else now
         event(
             log,
             "broadcast.chat_scheduled",
@@ -336,7 +334,7 @@ class ActionSubmitBroadcast(LocalizedAction):
                 lang,
                 "broadcast.scheduled",
                 id=draft.id,
-                when=format_moment(lang, start or now, now),
+                when=format_moment(lang, start, now),
                 count=sent["queued"],
             )
         )

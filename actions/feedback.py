@@ -65,7 +65,7 @@ class ActionGiveFeedback(LocalizedAction):
         tapped = text.startswith("/")
         rating = parse_rating(None if tapped else text, _rating_entity(tracker))
         comment = None if rating_only(text) else text
-        if rating is None and (comment is None or _asks_to_rate(comment)):
+        if rating is None and (comment is None or is_offer_to_rate(comment)):
             # "quiero calificar el evento": an offer to give an opinion, not one
             dispatcher.utter_message(text=t(lang, "feedback.ask_what"))
             return [SlotSet("feedback_awaiting_comment", False)]
@@ -110,11 +110,6 @@ class ActionGiveFeedback(LocalizedAction):
             ]
         _thank(dispatcher, lang, rating, domain)
         return [SlotSet("feedback_awaiting_comment", False), SlotSet("feedback_event", None)]
-
-
-def _asks_to_rate(text: str) -> bool:
-    """ "quiero calificar el evento", "I want to leave a review": no opinion in it yet."""
-    return is_offer_to_rate(text)
 
 
 def _thank(

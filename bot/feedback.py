@@ -161,9 +161,7 @@ class FeedbackTarget:
     title: str | None
 
 
-async def target_for(
-    store: Any, wa_id: str, event_id: Any, now: datetime, titles: dict[int, str] | None = None
-) -> FeedbackTarget:
+async def target_for(store: Any, wa_id: str, event_id: Any, now: datetime) -> FeedbackTarget:
     """The event an opinion is about (see the module docstring); unknown is allowed.
 
     An opinion is kept even when no event can be told: organizers still read it.
@@ -174,12 +172,11 @@ async def target_for(
         except (TypeError, ValueError):
             wanted = None
         if wanted is not None:
-            title = (titles or {}).get(wanted)
-            if title is None:
-                for purchase in await store.purchases_for(wa_id, limit=50):
-                    if purchase.event_id == wanted:
-                        title = purchase.event_title
-                        break
+            title = None
+            for purchase in await store.purchases_for(wa_id, limit=50):
+                if purchase.event_id == wanted:
+                    title = purchase.event_title
+                    break
             return FeedbackTarget(wanted, title)
     started = [
         p

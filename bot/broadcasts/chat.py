@@ -212,9 +212,6 @@ async def create_and_count(
     return record, counted, shown
 
 
-async def latest_draft(store: Any, by: str) -> Any:
-    """The organizer's newest chat draft (the one the confirmation is about)."""
-    for record in await store.list_broadcasts(status="draft", limit=50):
-        if record.created_by == by:
-            return record
-    return None
+async def drafts_by(store: Any, by: str) -> list[Any]:
+    """The organizer's chat drafts, newest first (the first is the one being confirmed)."""
+    return [r for r in await store.list_broadcasts(status="draft", limit=50) if r.created_by == by]

@@ -17,13 +17,15 @@ import logging
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import httpx
 
 from bot.logging import event, mask_phone
 
 log = logging.getLogger(__name__)
+
+D = TypeVar("D")
 
 
 def encode_payload(payload: dict[str, Any]) -> bytes:
@@ -78,13 +80,14 @@ class Delivery:
         }
 
 
-class WebhookSender:
-    """Posts signed payloads with retries; one shared ``httpx.AsyncClient``."""
+class DeliveryLog(Generic[D]):
+    """What every emulator's webhook sender shares: one lazy ``httpx.AsyncClient``, ids,
+    and the last ``history`` deliveries (for the sandbox API and the tests)."""
 
     def __init__(self, history: int) -> None:
         self._client: httpx.AsyncClient | None = None
         self._ids = itertools.count(1)
-        self.deliveries: deque[Delivery] = deque(maxlen=history)
+        self.deliveries: deque[D] = deque(maxlen=history)
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -100,6 +103,10 @@ class WebhookSender:
 
     def clear(self) -> None:
         self.deliveries.clear()
+
+
+class WebhookSender(DeliveryLog[Delivery]):
+    """Posts signed payloads with retries; one shared ``httpx.AsyncClient``."""
 
     def prepare(
         self,

@@ -11,11 +11,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
-import itertools
 import json
 import logging
 import time
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +21,7 @@ from typing import Any
 import httpx
 
 from bot.logging import event as log_event
+from bot.sandbox.webhook_sender import DeliveryLog
 
 log = logging.getLogger(__name__)
 
@@ -142,28 +141,8 @@ class Delivery:
         }
 
 
-class EventSender:
+class EventSender(DeliveryLog[Delivery]):
     """Posts events with Wompi's retry policy (delays from the config) and records them."""
-
-    def __init__(self, history: int) -> None:
-        self._client: httpx.AsyncClient | None = None
-        self._ids = itertools.count(1)
-        self.deliveries: deque[Delivery] = deque(maxlen=history)
-
-    @property
-    def client(self) -> httpx.AsyncClient:
-        """Created lazily inside the running loop (the app may be built outside it)."""
-        if self._client is None:
-            self._client = httpx.AsyncClient(follow_redirects=False, trust_env=False)
-        return self._client
-
-    async def close(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
-
-    def clear(self) -> None:
-        self.deliveries.clear()
 
     def get(self, delivery_id: int) -> Delivery | None:
         return next((d for d in self.deliveries if d.id == delivery_id), None)
